@@ -1,0 +1,299 @@
+/**
+ * The GPU runtime: device, pipeline cache, bind-group cache, buffer pool, parameter
+ * arenas, uniform cache, command recording and readback.
+ *
+ * A training step records all its dispatches into one {@linkcode Recorder} and is
+ * submitted once, with no readback: on Deno every `mapAsync` or
+ * `onSubmittedWorkDone` costs at least ~11 ms whatever the work. Buffers, uniform
+ * buffers and bind groups are created on first use and reused afterwards, so a
+ * step after the first allocates nothing on the GPU.
+ *
+ * One rule shapes the memory layout: WebGPU forbids a dispatch to bind one buffer
+ * both read-only and writable. So parameter values, parameter gradients and each
+ * activation live in separate buffers (activations come from the pool, one buffer
+ * each), and kernels never run "in place" on a read-only binding.
+ * @module
+ */
+
+import { type AdapterReport, type DeviceOptions, requestDevice } from "./device.ts";
+import { ceilDiv, type Kernel, kernelKey } from "./kernel.ts";
+import { numel, Tensor } from "./tensor.ts";
+
+const USAGE_STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
+const USAGE_UNIFORM = 0x40 | 0x8; // UNIFORM | COPY_DST
+const USAGE_READBACK = 0x1 | 0x8; // MAP_READ | COPY_DST
+/** Byte alignment of every tensor: minStorageBufferOffsetAlignment on most real GPUs. */
+export const ALIGN = 256;
+
+/** A bind-group entry: a tensor, or a raw buffer (uniforms). */
+export type Binding = Tensor | GPUBuffer;
+
+/** Records dispatches and copies into one command buffer; submit with {@linkcode Gpu.submit}. */
+export class Recorder {
+  readonly encoder: GPUCommandEncoder;
+  private pass: GPUComputePassEncoder | null = null;
+  /** Number of dispatches recorded (for benchmarks and tests). */
+  dispatches = 0;
+  constructor(
+    /** The runtime recording into this encoder (for uniforms and pipelines). */
+    readonly gpu: Gpu,
+  ) {
+    this.encoder = gpu.device.createCommandEncoder();
+  }
+  private computePass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
+  /** Records one dispatch of `kernel` with `bindings` at group 0, bindings 0..n-1. */
+  dispatch(kernel: Kernel, bindings: readonly Binding[], grid: readonly [number, number, number]): void {
+    if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
+    const { pipeline, key } = this.gpu.pipeline(kernel);
+    const bg = this.gpu.bindGroup(pipeline, key, bindings);
+    const p = this.computePass();
+    p.setPipeline(pipeline);
+    p.setBindGroup(0, bg);
+    p.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.dispatches++;
+  }
+  /** Sets a tensor to zero (a cheap command-encoder clear, outside the compute pass). */
+  clear(t: Tensor): void {
+    this.endPass();
+    this.encoder.clearBuffer(t.buffer, t.offset, Math.ceil(t.byteLength / 4) * 4);
+  }
+  /** Copies `src` into `dst` (same size). */
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.size !== dst.size) throw new Error(`copy: ${src.shape} -> ${dst.shape} sizes differ`);
+    this.endPass();
+    this.encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.byteLength);
+  }
+  /** Ends recording. */
+  finish(): GPUCommandBuffer {
+    this.endPass();
+    return this.encoder.finish();
+  }
+}
+
+/** The engine's handle on a WebGPU device. Get one with {@linkcode Gpu.create}. */
+export class Gpu {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly staging = new Map<number, GPUBuffer>();
+  private readonly errors: string[] = [];
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  /** Number of pipelines compiled so far (a training step after the first must add none). */
+  pipelinesCreated = 0;
+  /** Number of storage buffers created so far (a training step after the first must add none). */
+  buffersCreated = 0;
+
+  private constructor(readonly device: GPUDevice, readonly adapter: AdapterReport) {
+    device.addEventListener?.("uncapturederror", (e: Event) => {
+      // deno-lint-ignore no-explicit-any
+      const msg = String((e as any).error?.message ?? e);
+      this.errors.push(msg);
+    });
+  }
+
+  /** Requests an adapter and device. Throws `NoWebGpuError` with advice when there is none. */
+  static async create(opts: DeviceOptions = {}): Promise<Gpu> {
+    const { device, report } = await requestDevice(opts);
+    return new Gpu(device, report);
+  }
+
+  /** Throws if the device reported validation or out-of-memory errors since the last check. */
+  checkErrors(): void {
+    if (this.errors.length) {
+      const msgs = this.errors.splice(0);
+      throw new Error(`WebGPU reported ${msgs.length} error(s):\n${msgs.slice(0, 5).join("\n")}`);
+    }
+  }
+
+  /** The compute pipeline for a kernel, compiled once per cache key. */
+  pipeline(kernel: Kernel): { pipeline: GPUComputePipeline; key: string } {
+    const key = kernelKey(kernel);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ label: kernel.name, code: kernel.code });
+      pipeline = this.device.createComputePipeline({
+        label: kernel.name,
+        layout: "auto",
+        compute: { module, entryPoint: kernel.entryPoint ?? "main", constants: kernel.constants },
+      });
+      this.pipelines.set(key, pipeline);
+      this.pipelinesCreated++;
+    }
+    return { pipeline, key };
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(b, id);
+    }
+    return id;
+  }
+
+  /** Bind group for `bindings` on `pipeline`, created once per (pipeline, resources). */
+  bindGroup(pipeline: GPUComputePipeline, pipelineKey: string, bindings: readonly Binding[]): GPUBindGroup {
+    let key = pipelineKey;
+    for (const b of bindings) {
+      key += b instanceof Tensor
+        ? `|${this.bufferId(b.buffer)}@${b.offset}+${b.byteLength}`
+        : `|${this.bufferId(b)}`;
+    }
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      bg = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: bindings.map((b, i) => ({
+          binding: i,
+          resource: b instanceof Tensor ? b.binding() : { buffer: b },
+        })),
+      });
+      this.bindGroups.set(key, bg);
+    }
+    return bg;
+  }
+
+  /**
+   * A uniform buffer holding `values` (u32 by default; pass a Float32Array or Int32Array
+   * for other types), cached by content so repeated layers share it and steps allocate none.
+   */
+  uniform(values: readonly number[] | Uint32Array | Int32Array | Float32Array): GPUBuffer {
+    const arr = Array.isArray(values) ? new Uint32Array(values) : values as Uint32Array;
+    const kind = arr instanceof Float32Array ? "f" : arr instanceof Int32Array ? "i" : "u";
+    const key = kind + Array.from(arr).join(",");
+    let buf = this.uniforms.get(key);
+    if (!buf) {
+      const size = Math.max(16, Math.ceil(arr.byteLength / 16) * 16);
+      buf = this.device.createBuffer({ size, usage: USAGE_UNIFORM });
+      const padded = new Uint8Array(size);
+      padded.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+      this.device.queue.writeBuffer(buf, 0, padded);
+      this.uniforms.set(key, buf);
+    }
+    return buf;
+  }
+
+  /**
+   * A uniform buffer that the caller rewrites between submits (e.g. Adam's step count).
+   * Not cached: each call creates one, so call it at build time only.
+   */
+  mutableUniform(byteLength: number): GPUBuffer {
+    return this.device.createBuffer({
+      size: Math.max(16, Math.ceil(byteLength / 16) * 16),
+      usage: USAGE_UNIFORM,
+    });
+  }
+
+  /** A tensor from the pool (storage reused after `dispose`); contents are undefined unless `data` is given. */
+  tensor(shape: readonly number[], data?: ArrayLike<number>): Tensor {
+    const bytes = Math.max(ALIGN, Math.ceil((numel(shape) * 4) / ALIGN) * ALIGN);
+    const list = this.free.get(bytes);
+    let buffer = list?.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({ size: bytes, usage: USAGE_STORAGE });
+      this.buffersCreated++;
+    }
+    const t = new Tensor(buffer, shape, 0, (x) => this.release(x, bytes));
+    if (data) this.write(t, data);
+    return t;
+  }
+
+  private release(t: Tensor, bytes: number): void {
+    let list = this.free.get(bytes);
+    if (!list) this.free.set(bytes, list = []);
+    if (!list.includes(t.buffer)) list.push(t.buffer);
+  }
+
+  /** A storage buffer of `bytes` bytes outside the pool (parameter arenas). */
+  rawBuffer(bytes: number, label?: string): GPUBuffer {
+    this.buffersCreated++;
+    return this.device.createBuffer({
+      label,
+      size: Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN),
+      usage: USAGE_STORAGE,
+    });
+  }
+
+  /** Uploads values into a tensor (queued before the next submit). */
+  write(t: Tensor, data: ArrayLike<number>, elementOffset = 0): void {
+    if (data.length + elementOffset > t.size) {
+      throw new Error(`write: ${data.length} values do not fit tensor ${t.shape}`);
+    }
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.device.queue.writeBuffer(
+      t.buffer,
+      t.offset + elementOffset * 4,
+      f.buffer,
+      f.byteOffset,
+      f.byteLength,
+    );
+  }
+
+  /** Starts recording commands. */
+  recorder(): Recorder {
+    return new Recorder(this);
+  }
+
+  /** Submits recorded commands (no waiting). */
+  submit(rec: Recorder): void {
+    this.device.queue.submit([rec.finish()]);
+  }
+
+  /** Records and submits in one go. */
+  run(fn: (rec: Recorder) => void): void {
+    const rec = this.recorder();
+    fn(rec);
+    this.submit(rec);
+  }
+
+  /** Waits until the GPU has finished all submitted work (costs ~11 ms on Deno; benchmarks only). */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkErrors();
+  }
+
+  /**
+   * Reads a tensor back. Pass `out` to reuse an array (reading 16 MiB into a fresh
+   * array costs ~50 ms on Deno). Waits for all submitted work.
+   */
+  async read(t: Tensor, out?: Float32Array): Promise<Float32Array> {
+    const bytes = Math.max(4, t.byteLength);
+    const size = Math.ceil(bytes / ALIGN) * ALIGN;
+    let staging = this.staging.get(size);
+    if (!staging) {
+      staging = this.device.createBuffer({ size, usage: USAGE_READBACK });
+      this.staging.set(size, staging);
+    }
+    // The staging buffer is shared per size: take it out while mapped so concurrent reads don't collide.
+    this.staging.delete(size);
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(t.buffer, t.offset, staging, 0, Math.ceil(t.byteLength / 4) * 4);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(1, /* GPUMapMode.READ */ 0, size);
+    const result = out ?? new Float32Array(t.size);
+    result.set(new Float32Array(staging.getMappedRange(0, size), 0, t.size));
+    staging.unmap();
+    if (!this.staging.has(size)) this.staging.set(size, staging);
+    else staging.destroy();
+    this.checkErrors();
+    return result;
+  }
+
+  /** Releases the device. */
+  destroy(): void {
+    this.device.destroy();
+  }
+}
+
+export { ceilDiv };
