@@ -25,8 +25,8 @@ const USAGE_READBACK = 0x1 | 0x8; // MAP_READ | COPY_DST
 /** Byte alignment of every tensor: minStorageBufferOffsetAlignment on most real GPUs. */
 export const ALIGN = 256;
 
-/** A bind-group entry: a tensor, or a raw buffer (uniforms). */
-export type Binding = Tensor | GPUBuffer;
+/** A bind-group entry: a tensor, a raw buffer (uniforms), or a texture view (packed inputs). */
+export type Binding = Tensor | GPUBuffer | GPUTextureView;
 
 /** Records dispatches and copies into one command buffer; submit with {@linkcode Gpu.submit}. */
 export class Recorder {
@@ -54,7 +54,7 @@ export class Recorder {
   dispatch(kernel: Kernel, bindings: readonly Binding[], grid: readonly [number, number, number]): void {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     const { pipeline, key } = this.gpu.pipeline(kernel);
-    const bg = this.gpu.bindGroup(pipeline, key, bindings);
+    const bg = this.gpu.bindGroup(pipeline, key, bindings, kernel);
     const p = this.computePass();
     p.setPipeline(pipeline);
     p.setBindGroup(0, bg);
@@ -87,7 +87,8 @@ export class Gpu {
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly staging = new Map<number, GPUBuffer>();
   private readonly errors: string[] = [];
-  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private readonly writable = new Map<string, Set<number>>();
+  private bufferIds = new WeakMap<object, number>();
   private nextBufferId = 1;
   /** Number of pipelines compiled so far (a training step after the first must add none). */
   pipelinesCreated = 0;
@@ -133,7 +134,7 @@ export class Gpu {
     return { pipeline, key };
   }
 
-  private bufferId(b: GPUBuffer): number {
+  private bufferId(b: GPUBuffer | GPUTextureView): number {
     let id = this.bufferIds.get(b);
     if (id === undefined) {
       id = this.nextBufferId++;
@@ -142,8 +143,54 @@ export class Gpu {
     return id;
   }
 
+  /** Binding indices a shader declares `read_write` (cached by source), for the aliasing check. */
+  private writableBindings(code: string): Set<number> {
+    let set = this.writable.get(code);
+    if (!set) {
+      set = new Set<number>();
+      for (const m of code.matchAll(/@binding\((\d+)\)\s*var\s*<\s*storage\s*,\s*read_write\s*>/g)) {
+        set.add(Number(m[1]));
+      }
+      this.writable.set(code, set);
+    }
+    return set;
+  }
+
+  /**
+   * Throws when a writable binding overlaps another binding of the same buffer: WebGPU forbids it,
+   * and while Deno's wgpu lets some cases through, browsers reject the dispatch.
+   */
+  private checkAliasing(kernel: Kernel, bindings: readonly Binding[]): void {
+    const writable = this.writableBindings(kernel.code);
+    const range = (b: Binding): [object, number, number] =>
+      b instanceof Tensor
+        ? [b.buffer, b.offset, b.offset + Math.max(4, b.byteLength)]
+        : isTextureView(b)
+        ? [b, 0, 1]
+        : [b, 0, b.size];
+    for (const i of writable) {
+      if (i >= bindings.length) continue;
+      const [bi, lo, hi] = range(bindings[i]);
+      bindings.forEach((other, j) => {
+        if (j === i) return;
+        const [bj, lo2, hi2] = range(other);
+        if (bj === bi && lo < hi2 && lo2 < hi) {
+          throw new Error(
+            `${kernel.name}: binding ${i} is written and overlaps binding ${j} in the same buffer; ` +
+              `WebGPU forbids this. Use a separate output tensor.`,
+          );
+        }
+      });
+    }
+  }
+
   /** Bind group for `bindings` on `pipeline`, created once per (pipeline, resources). */
-  bindGroup(pipeline: GPUComputePipeline, pipelineKey: string, bindings: readonly Binding[]): GPUBindGroup {
+  bindGroup(
+    pipeline: GPUComputePipeline,
+    pipelineKey: string,
+    bindings: readonly Binding[],
+    kernel?: Kernel,
+  ): GPUBindGroup {
     let key = pipelineKey;
     for (const b of bindings) {
       key += b instanceof Tensor
@@ -152,11 +199,12 @@ export class Gpu {
     }
     let bg = this.bindGroups.get(key);
     if (!bg) {
+      if (kernel) this.checkAliasing(kernel, bindings);
       bg = this.device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: bindings.map((b, i) => ({
           binding: i,
-          resource: b instanceof Tensor ? b.binding() : { buffer: b },
+          resource: b instanceof Tensor ? b.binding() : isTextureView(b) ? b : { buffer: b },
         })),
       });
       this.bindGroups.set(key, bg);
@@ -294,6 +342,10 @@ export class Gpu {
   destroy(): void {
     this.device.destroy();
   }
+}
+
+function isTextureView(b: GPUBuffer | GPUTextureView): b is GPUTextureView {
+  return !("mapState" in b) && !("size" in b);
 }
 
 export { ceilDiv };

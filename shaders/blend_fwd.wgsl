@@ -1,0 +1,28 @@
+// blend_fwd: progressive-GAN fade-in, y = (1 - alpha) * a + alpha * b, elementwise over two same-shape tensors.
+// alpha is read from a 1-element storage tensor (rewritten by the trainer each step with gpu.write), so a
+// changing alpha never creates a new cached uniform.
+// Bindings: 0 a (total) read; 1 b (total) read; 2 alpha (1) read; 3 y (total) write; 4 uniform { total: u32 }.
+// Dispatch: 1-D, each invocation writes ELEMS consecutive values (ELEMS = 1: naive; 4: blocked), WG
+// invocations a group, folded into 2-D by grid1d (flat group = x + y*nx); the tail is bounds-checked.
+override WG: u32 = 256;
+override ELEMS: u32 = 4u;
+
+struct Params { total: u32 }
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> alpha: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let first = ((wid.x + wid.y * nwg.x) * WG + lid) * ELEMS;
+  let t = alpha[0];
+  let s = 1.0 - t;
+  for (var k = 0u; k < ELEMS; k++) {
+    let i = first + k;
+    if (i < p.total) { y[i] = s * a[i] + t * b[i]; }
+  }
+}

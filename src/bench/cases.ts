@@ -1,0 +1,148 @@
+/**
+ * The kernel benchmark cases: the hot ops at the shapes a 32/64/128 px GAN and classifier use
+ * (batch 32). Shared by `deno task bench` and the browser benchmark page, so both emit the same rows.
+ * @module
+ */
+
+/** One benchmarked op at one shape. */
+export interface BenchCase {
+  /** Op name, e.g. "conv2d_fwd". */
+  op: string;
+  /** Human-readable shape, e.g. "x32x32x32x32 k3s1p1 ->32". */
+  shape: string;
+  /** Floating-point operations of one run (2 per multiply-add). */
+  flops: number;
+  /** The op's parameters. */
+  params: ConvCase | MatmulCase;
+}
+
+/** A convolution or transposed convolution case (NCHW). */
+export interface ConvCase {
+  kind: "conv" | "convT";
+  /** Which pass: forward, gradient wrt input, gradient wrt weight. */
+  pass: "fwd" | "bwd_input" | "bwd_weight";
+  n: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+/** C (m, n) = A (m, k) B (k, n). */
+export interface MatmulCase {
+  kind: "matmul";
+  m: number;
+  n: number;
+  k: number;
+}
+
+/** Output spatial size of a conv or transposed conv. */
+export function convOut(c: ConvCase): [number, number] {
+  if (c.kind === "conv") {
+    return [
+      Math.floor((c.h + 2 * c.pad - c.k) / c.stride) + 1,
+      Math.floor((c.w + 2 * c.pad - c.k) / c.stride) + 1,
+    ];
+  }
+  return [(c.h - 1) * c.stride - 2 * c.pad + c.k, (c.w - 1) * c.stride - 2 * c.pad + c.k];
+}
+
+function convFlops(c: ConvCase): number {
+  // Every pass of a (transposed) conv does the same multiply-adds: one per (input pixel tap, cin, cout).
+  const [ho, wo] = convOut(c);
+  const pixels = c.kind === "conv" ? ho * wo : c.h * c.w;
+  return 2 * c.n * pixels * c.cin * c.cout * c.k * c.k;
+}
+
+const PASSES = ["fwd", "bwd_input", "bwd_weight"] as const;
+
+/** Layers of the 32/64/128 px GAN generator, discriminator and classifier (batch 32). */
+const CONVS: Omit<ConvCase, "pass">[] = [
+  // discriminator / classifier convs
+  { kind: "conv", n: 32, cin: 32, h: 32, w: 32, cout: 32, k: 3, stride: 1, pad: 1 },
+  { kind: "conv", n: 32, cin: 64, h: 16, w: 16, cout: 64, k: 3, stride: 1, pad: 1 },
+  { kind: "conv", n: 32, cin: 128, h: 8, w: 8, cout: 128, k: 3, stride: 1, pad: 1 },
+  { kind: "conv", n: 32, cin: 32, h: 32, w: 32, cout: 64, k: 4, stride: 2, pad: 1 },
+  { kind: "conv", n: 32, cin: 16, h: 64, w: 64, cout: 32, k: 3, stride: 1, pad: 1 },
+  { kind: "conv", n: 32, cin: 8, h: 128, w: 128, cout: 16, k: 3, stride: 1, pad: 1 },
+  // generator up-convs
+  { kind: "convT", n: 32, cin: 128, h: 4, w: 4, cout: 128, k: 4, stride: 2, pad: 1 },
+  { kind: "convT", n: 32, cin: 64, h: 16, w: 16, cout: 32, k: 4, stride: 2, pad: 1 },
+  { kind: "convT", n: 32, cin: 32, h: 32, w: 32, cout: 16, k: 4, stride: 2, pad: 1 },
+  { kind: "convT", n: 32, cin: 16, h: 64, w: 64, cout: 8, k: 4, stride: 2, pad: 1 },
+];
+
+const MATMULS: MatmulCase[] = [
+  { kind: "matmul", m: 512, n: 512, k: 512 },
+  { kind: "matmul", m: 32, n: 4096, k: 134 }, // generator input layer: (z + labels) -> 256 x 4 x 4
+];
+
+/** All benchmark cases; `quick` keeps one shape per op (for smoke runs and CI). */
+export function benchCases(quick = false): BenchCase[] {
+  const out: BenchCase[] = [];
+  const convs = quick ? [CONVS[0], CONVS[7]] : CONVS;
+  for (const c of convs) {
+    for (const pass of PASSES) {
+      const p: ConvCase = { ...c, pass };
+      const [ho, wo] = convOut(p);
+      out.push({
+        op: `${c.kind === "conv" ? "conv2d" : "conv_t2d"}_${pass}`,
+        shape: `${c.n}x${c.cin}x${c.h}x${c.w} k${c.k}s${c.stride}p${c.pad} -> ${c.cout}x${ho}x${wo}`,
+        flops: convFlops(p),
+        params: p,
+      });
+    }
+  }
+  for (const m of quick ? MATMULS.slice(0, 1) : MATMULS) {
+    out.push({ op: "matmul", shape: `${m.m}x${m.k} * ${m.k}x${m.n}`, flops: 2 * m.m * m.n * m.k, params: m });
+  }
+  return out;
+}
+
+/** One measured row of the benchmark JSON. */
+export interface BenchRow {
+  op: string;
+  shape: string;
+  impl: string;
+  /** Median milliseconds per run; null where the implementation has no such op. */
+  ms: number | null;
+  gflops: number | null;
+  /** Images per second, for whole training-step rows. */
+  images_per_s?: number | null;
+  note?: string;
+}
+
+/** Median of a list. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Renders rows as a fixed-width table with the speed-up of medsynth over each peer. */
+export function benchTable(rows: BenchRow[]): string {
+  const impls = [...new Set(rows.map((r) => r.impl))];
+  const keys = [...new Set(rows.map((r) => `${r.op}\t${r.shape}`))];
+  const head = ["op", "shape", ...impls.map((i) => `${i} GFLOP/s`), ...impls.filter((i) => i !== "medsynth").map((i) => `x vs ${i}`)];
+  const lines = [head];
+  for (const key of keys) {
+    const [op, shape] = key.split("\t");
+    const get = (impl: string) => rows.find((r) => r.op === op && r.shape === shape && r.impl === impl);
+    const ours = get("medsynth");
+    const cells = [op, shape];
+    for (const i of impls) {
+      const r = get(i);
+      cells.push(r?.gflops != null ? r.gflops.toFixed(1) : r?.images_per_s != null ? `${r.images_per_s.toFixed(1)} img/s` : "n/a");
+    }
+    for (const i of impls.filter((i) => i !== "medsynth")) {
+      const r = get(i);
+      cells.push(ours?.ms != null && r?.ms != null ? (r.ms / ours.ms).toFixed(2) : "n/a");
+    }
+    lines.push(cells);
+  }
+  const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
+  return lines.map((l) => l.map((s, c) => s.padEnd(widths[c])).join("  ")).join("\n");
+}

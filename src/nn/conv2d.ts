@@ -1,0 +1,268 @@
+/**
+ * 2-D convolution (cross-correlation, as in PyTorch/TensorFlow) on (N, C, H, W) images with square
+ * kernels, any stride and zero padding: forward, input gradient (written, =), weight and bias gradients
+ * (accumulated, +=), on the GPU and as CPU references.
+ *
+ * Two GPU variants: "naive" (one output per invocation; obviously correct, kept for debugging) and
+ * "blocked" (register-blocked kernels tuned for llvmpipe, see the shaders' headers). "auto" picks blocked.
+ * @module
+ */
+
+import { WGSL } from "../gpu/_shaders.generated.ts";
+import type { Recorder } from "../gpu/gpu.ts";
+import { grid1d, type Kernel } from "../gpu/kernel.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import {
+  conv2dBackwardInputBlocked,
+  conv2dBackwardWeightBlocked,
+  conv2dForwardBlocked,
+} from "./_conv2d_blocked.ts";
+
+/** Shape of a convolution: input (n, cin, h, w), weights (cout, cin, k, k), stride, zero padding. */
+export interface Conv2dShape {
+  /** Batch size. */
+  n: number;
+  /** Input channels. */
+  cin: number;
+  /** Input height. */
+  h: number;
+  /** Input width. */
+  w: number;
+  /** Output channels. */
+  cout: number;
+  /** Kernel size (square). */
+  k: number;
+  /** Stride (both directions). */
+  stride: number;
+  /** Zero padding on every side. */
+  pad: number;
+}
+
+/** Which GPU kernels to use: "naive" (debugging), "blocked" (fast), "auto" (= blocked). */
+export type ConvVariant = "naive" | "blocked" | "auto";
+
+/** Output size [Ho, Wo] = floor((h + 2 pad - k) / stride) + 1. */
+export function conv2dOutputSize(s: Conv2dShape): [number, number] {
+  return [
+    Math.floor((s.h + 2 * s.pad - s.k) / s.stride) + 1,
+    Math.floor((s.w + 2 * s.pad - s.k) / s.stride) + 1,
+  ];
+}
+
+/** Throws a clear error for an impossible shape or tensors that don't match it; returns [Ho, Wo]. */
+export function checkConv2d(
+  fn: string,
+  s: Conv2dShape,
+  tensors: Record<string, Tensor | null>,
+): [number, number] {
+  for (const key of ["n", "cin", "h", "w", "cout", "k", "stride"] as const) {
+    if (!Number.isInteger(s[key]) || s[key] < 1) {
+      throw new Error(`${fn}: shape.${key} must be a positive integer, got ${s[key]}`);
+    }
+  }
+  if (!Number.isInteger(s.pad) || s.pad < 0) throw new Error(`${fn}: shape.pad must be >= 0, got ${s.pad}`);
+  const [ho, wo] = conv2dOutputSize(s);
+  if (ho < 1 || wo < 1) {
+    throw new Error(`${fn}: kernel ${s.k} with pad ${s.pad} does not fit a ${s.h}x${s.w} image`);
+  }
+  const want: Record<string, number[]> = {
+    x: [s.n, s.cin, s.h, s.w],
+    dx: [s.n, s.cin, s.h, s.w],
+    w: [s.cout, s.cin, s.k, s.k],
+    dw: [s.cout, s.cin, s.k, s.k],
+    b: [s.cout],
+    db: [s.cout],
+    y: [s.n, s.cout, ho, wo],
+    dy: [s.n, s.cout, ho, wo],
+  };
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!t) continue;
+    const shape = want[name];
+    if (t.size !== shape.reduce((a, b) => a * b, 1)) {
+      throw new Error(`${fn}: ${name} must have shape (${shape}) (${shape.join("*")} values), got (${t.shape})`);
+    }
+  }
+  return [ho, wo];
+}
+
+/** The uniform words every conv2d shader reads: Params { n, cin, h, w, cout, ho, wo, k, s, pad, total }. */
+export function convParams(s: Conv2dShape, ho: number, wo: number, total: number): number[] {
+  return [s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, total];
+}
+
+const WG = 64;
+
+const naiveFwd = (hasBias: boolean): Kernel => ({
+  name: `conv2d_fwd_naive${hasBias ? "" : ".nobias"}`,
+  code: WGSL.conv2d_fwd_naive,
+  constants: { WG, HAS_BIAS: hasBias ? 1 : 0 },
+  workgroupSize: [WG, 1, 1],
+});
+const naiveBwdInput: Kernel = {
+  name: "conv2d_bwd_input_naive",
+  code: WGSL.conv2d_bwd_input_naive,
+  constants: { WG },
+  workgroupSize: [WG, 1, 1],
+};
+const naiveBwdWeight: Kernel = {
+  name: "conv2d_bwd_weight_naive",
+  code: WGSL.conv2d_bwd_weight_naive,
+  constants: { WG },
+  workgroupSize: [WG, 1, 1],
+};
+const SUM_WG = 64;
+const channelSum: Kernel = {
+  name: "channel_sum",
+  code: WGSL.channel_sum,
+  constants: { WG: SUM_WG },
+  workgroupSize: [SUM_WG, 1, 1],
+};
+
+function distinct(fn: string, outputs: Tensor[], inputs: (Tensor | null)[]): void {
+  for (const o of outputs) {
+    for (const i of inputs) {
+      if (i && i.buffer === o.buffer) throw new Error(`${fn}: outputs must not share a buffer with inputs`);
+    }
+  }
+}
+
+/** y = conv2d(x, w) + b. x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo). */
+export function conv2dForward(
+  rec: Recorder,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  y: Tensor,
+  s: Conv2dShape,
+  variant: ConvVariant = "auto",
+): void {
+  const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
+  distinct("conv2dForward", [y], [x, w, b]);
+  if (variant !== "naive") return conv2dForwardBlocked(rec, x, w, b, y, s, ho, wo);
+  const total = s.n * s.cout * ho * wo;
+  rec.dispatch(
+    naiveFwd(b !== null),
+    [x, w, b ?? w, y, rec.gpu.uniform(convParams(s, ho, wo, total))],
+    grid1d(Math.ceil(total / WG)),
+  );
+}
+
+/** dx = gradient of {@linkcode conv2dForward} with respect to x (written, =). dy (N, Cout, Ho, Wo). */
+export function conv2dBackwardInput(
+  rec: Recorder,
+  dy: Tensor,
+  w: Tensor,
+  dx: Tensor,
+  s: Conv2dShape,
+  variant: ConvVariant = "auto",
+): void {
+  const [ho, wo] = checkConv2d("conv2dBackwardInput", s, { dy, w, dx });
+  distinct("conv2dBackwardInput", [dx], [dy, w]);
+  if (variant !== "naive") return conv2dBackwardInputBlocked(rec, dy, w, dx, s, ho, wo);
+  const total = s.n * s.cin * s.h * s.w;
+  rec.dispatch(
+    naiveBwdInput,
+    [dy, w, dx, rec.gpu.uniform(convParams(s, ho, wo, total))],
+    grid1d(Math.ceil(total / WG)),
+  );
+}
+
+/**
+ * dw += gradient of {@linkcode conv2dForward} with respect to w, and db += its gradient with respect
+ * to b (when `db` is given). x (N, Cin, H, W), dy (N, Cout, Ho, Wo).
+ */
+export function conv2dBackwardWeight(
+  rec: Recorder,
+  x: Tensor,
+  dy: Tensor,
+  dw: Tensor,
+  db: Tensor | null,
+  s: Conv2dShape,
+  variant: ConvVariant = "auto",
+): void {
+  const [ho, wo] = checkConv2d("conv2dBackwardWeight", s, { x, dy, dw, db });
+  distinct("conv2dBackwardWeight", db ? [dw, db] : [dw], [x, dy]);
+  if (variant !== "naive") {
+    conv2dBackwardWeightBlocked(rec, x, dy, dw, s, ho, wo);
+  } else {
+    const total = s.cout * s.cin * s.k * s.k;
+    rec.dispatch(
+      naiveBwdWeight,
+      [x, dy, dw, rec.gpu.uniform(convParams(s, ho, wo, total))],
+      grid1d(Math.ceil(total / WG)),
+    );
+  }
+  if (db) rec.dispatch(channelSum, [dy, db, rec.gpu.uniform([s.n, s.cout, ho * wo])], [s.cout, 1, 1]);
+}
+
+// ---------------------------------------------------------------- CPU reference
+
+type Arr = Float32Array | Float64Array;
+
+/** CPU reference of {@linkcode conv2dForward} (float64). */
+export function conv2dForwardRef(x: Arr, w: Arr, b: Arr | null, s: Conv2dShape): Float64Array {
+  const [ho, wo] = conv2dOutputSize(s);
+  const { n, cin, h, w: wd, cout, k, stride, pad } = s;
+  const y = new Float64Array(n * cout * ho * wo);
+  for (let ni = 0; ni < n; ni++) {
+    for (let co = 0; co < cout; co++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          let acc = b ? b[co] : 0;
+          for (let ci = 0; ci < cin; ci++) {
+            for (let kh = 0; kh < k; kh++) {
+              const iy = oy * stride + kh - pad;
+              if (iy < 0 || iy >= h) continue;
+              for (let kw = 0; kw < k; kw++) {
+                const ix = ox * stride + kw - pad;
+                if (ix < 0 || ix >= wd) continue;
+                acc += x[((ni * cin + ci) * h + iy) * wd + ix] * w[((co * cin + ci) * k + kh) * k + kw];
+              }
+            }
+          }
+          y[((ni * cout + co) * ho + oy) * wo + ox] = acc;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/** CPU reference of the backward pass: dx, dw and db for upstream gradient dy (not accumulated). */
+export function conv2dBackwardRef(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  s: Conv2dShape,
+): { dx: Float64Array; dw: Float64Array; db: Float64Array } {
+  const [ho, wo] = conv2dOutputSize(s);
+  const { n, cin, h, w: wd, cout, k, stride, pad } = s;
+  const dx = new Float64Array(n * cin * h * wd);
+  const dw = new Float64Array(cout * cin * k * k);
+  const db = new Float64Array(cout);
+  for (let ni = 0; ni < n; ni++) {
+    for (let co = 0; co < cout; co++) {
+      for (let oy = 0; oy < ho; oy++) {
+        for (let ox = 0; ox < wo; ox++) {
+          const g = dy[((ni * cout + co) * ho + oy) * wo + ox];
+          db[co] += g;
+          for (let ci = 0; ci < cin; ci++) {
+            for (let kh = 0; kh < k; kh++) {
+              const iy = oy * stride + kh - pad;
+              if (iy < 0 || iy >= h) continue;
+              for (let kw = 0; kw < k; kw++) {
+                const ix = ox * stride + kw - pad;
+                if (ix < 0 || ix >= wd) continue;
+                const xi = ((ni * cin + ci) * h + iy) * wd + ix;
+                const wi = ((co * cin + ci) * k + kh) * k + kw;
+                dx[xi] += g * w[wi];
+                dw[wi] += g * x[xi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dx, dw, db };
+}
