@@ -37,7 +37,23 @@ export { Rng } from "./src/util/rng.ts";
 
 // Layers (forward, backward, CPU references)
 export * from "./src/nn/activation.ts";
+export * from "./src/nn/conv2d.ts";
+export {
+  convT2dBackwardInput,
+  convT2dBackwardRef,
+  convT2dBackwardWeight,
+  convT2dForward,
+  convT2dForwardRef,
+  convT2dOutputSize,
+  type ConvT2dShape,
+} from "./src/nn/conv_transpose2d.ts";
+export * from "./src/nn/linear.ts";
+export { matmul, matmulBias, matmulRef, type MatmulShape, type MatmulVariant } from "./src/nn/matmul.ts";
+export * from "./src/nn/pool.ts";
 export * from "./src/nn/adam.ts";
+export * from "./src/nn/augment.ts";
+export * from "./src/nn/blend.ts";
+export * from "./src/nn/global_pool.ts";
 export * from "./src/nn/batch_norm.ts";
 export * from "./src/nn/concat.ts";
 export * from "./src/nn/cond_norm.ts";
@@ -59,6 +75,22 @@ export * from "./src/data/split.ts";
 export * from "./src/data/subset.ts";
 export * from "./src/data/cache.ts";
 export * from "./src/data/export.ts";
+export * from "./src/data/phantom.ts";
+export * from "./src/data/dicom_write.ts";
+
+// Models, training, evaluation, report
+export * from "./src/models/config.ts";
+export * from "./src/models/classifier.ts";
+export * from "./src/train/checkpoint.ts";
+export * from "./src/train/gan.ts";
+export * from "./src/train/classifier.ts";
+export * from "./src/train/utility.ts";
+export * from "./src/eval/fidelity.ts";
+export * from "./src/eval/privacy.ts";
+export * from "./src/eval/evaluate.ts";
+export * from "./src/report/results.ts";
+export * from "./src/report/html.ts";
+export * from "./src/reader/analysis.ts";
 
 // Metrics
 export { auroc, aurocPerLabel, meanAuroc, rocCurve, weightedAuroc } from "./src/metrics/auroc.ts";

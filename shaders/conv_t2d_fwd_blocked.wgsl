@@ -1,21 +1,22 @@
 // conv_t2d_fwd_blocked: transposed 2-D convolution forward for one output parity class (py, px), register
-// blocked: each invocation computes TP output pixels x 4*TC4 output channels. Outputs of one parity class
+// blocked: each invocation computes 16 output positions x 16 output channels. Outputs of one parity class
 // (oy = qy * stride + py, ox = qx * stride + px) all gather from the same taps ky = ry, ry + stride, ...
-// (ry = (py + pad) % stride) at input iy = qy + (py + pad - ky) / stride, so no tap is wasted (for k4 s2
-// each output gets exactly 2 x 2 taps a channel). Inputs come from textures (see conv_t2d_pack; llvmpipe
-// gathers texels far faster than it loads storage buffers).
+// (ry = (py + pad) % stride) at input iy = qy + (py + pad - ky) / stride, so no tap is wasted (k4 s2: each
+// output gets exactly 2 x 2 taps a channel). Inputs come from textures (conv_t2d_pack): on llvmpipe a texel
+// fetch is a vector gather while a storage-buffer load is a per-lane loop. The tile is 16 named variables
+// updated by an inlined helper with constant indices (NIR leaves loops this big rolled, which would spill
+// the tile to per-lane scratch memory); one step (tap, 4 input channels) is 32 fetches for 1024 FMAs.
 // y[n, co, oy, ox] = bias[co] + sum over ci and valid taps of x[n, ci, iy, ix] * w[ci, co, ky, kx].
-// Textures: xt = x packed by conv_t2d_pack with border B (texel ((ix + B) * CIN4 + ci4, n * (H + 2B) + iy + B));
-//           wt texel (co4, ci * K * K + ky * K + kx) = w[ci, 4co4 .. 4co4+3, ky, kx], zero for ci >= Cin.
+// Textures: xt = x packed with border B (texel ((ix + B) * CIN4 + ci4, n * (H + 2B) + iy + B)), B large
+//           enough that every tap of a valid position is inside; wt texel (co4, ci * K * K + ky * K + kx) =
+//           w[ci, 4co4 .. 4co4+3, ky, kx], zero for ci >= Cin.
 // Bindings: 0 xt; 1 wt; 2 bias (Cout) read (ignored unless HAS_BIAS); 3 y (N, Cout, Ho, Wo) read_write;
 //           4 uniform { n, cin4, h, w, cout, k, stride, pad, ho, wo, hq, wq, py, px, border: u32 }.
-// Dispatch: (ceil(N * Hq * Wq / (TP * WG_X)), ceil(Cout / (4 * TC4 * WG_Y)), 1) workgroups of (WG_X, WG_Y),
-// one dispatch per parity class; positions are flat over (n, qy, qx), so small images still fill a block.
-override WG_X: u32 = 8u;
-override WG_Y: u32 = 8u;
+// Dispatch: (ceil(N * Hq * Wq / (16 WG_X)), ceil(Cout / (16 WG_Y)), 1) workgroups of (WG_X, WG_Y), one
+// dispatch per parity class; positions are flat over (n, qy, qx), so small images still fill a tile.
+override WG_X: u32 = 64u;
+override WG_Y: u32 = 1u;
 override HAS_BIAS: u32 = 0u;
-const TP = 8u;
-const TC4 = 2u;
 
 struct Params {
   n: u32, cin4: u32, h: u32, w: u32, cout: u32, k: u32, stride: u32, pad: u32, ho: u32, wo: u32,
@@ -28,64 +29,177 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
+// 16 channels of one position, 4 a vec4.
+alias Row = array<vec4<f32>, 4>;
+// 4 reduced channels (q) x 16 output channels: [q * 4 + j].
+alias Tile = array<vec4<f32>, 16>;
+
+// r[j] += sum over q of a[q] * b[q * 4 + j]: one position's update for 4 reduced channels.
+fn fmaRow(r: ptr<function, Row>, a: vec4<f32>, b: ptr<function, Tile>) {
+  let ax = vec4<f32>(a.x);
+  let ay = vec4<f32>(a.y);
+  let az = vec4<f32>(a.z);
+  let aw = vec4<f32>(a.w);
+  (*r)[0] = fma(ax, (*b)[0], (*r)[0]);
+  (*r)[1] = fma(ax, (*b)[1], (*r)[1]);
+  (*r)[2] = fma(ax, (*b)[2], (*r)[2]);
+  (*r)[3] = fma(ax, (*b)[3], (*r)[3]);
+  (*r)[0] = fma(ay, (*b)[4], (*r)[0]);
+  (*r)[1] = fma(ay, (*b)[5], (*r)[1]);
+  (*r)[2] = fma(ay, (*b)[6], (*r)[2]);
+  (*r)[3] = fma(ay, (*b)[7], (*r)[3]);
+  (*r)[0] = fma(az, (*b)[8], (*r)[0]);
+  (*r)[1] = fma(az, (*b)[9], (*r)[1]);
+  (*r)[2] = fma(az, (*b)[10], (*r)[2]);
+  (*r)[3] = fma(az, (*b)[11], (*r)[3]);
+  (*r)[0] = fma(aw, (*b)[12], (*r)[0]);
+  (*r)[1] = fma(aw, (*b)[13], (*r)[1]);
+  (*r)[2] = fma(aw, (*b)[14], (*r)[2]);
+  (*r)[3] = fma(aw, (*b)[15], (*r)[3]);
+}
+
+// Texture coordinates of position pos's input pixel before the tap offset, and its output index base.
+fn coord(pos: u32) -> vec2<i32> {
+  let qx = pos % p.wq;
+  let qy = (pos / p.wq) % p.hq;
+  let n = pos / (p.wq * p.hq);
+  return vec2<i32>(i32(qx + p.border), i32(n * (p.h + 2u * p.border) + qy + p.border));
+}
+
+fn put(base: u32, plane: u32, co: u32, value: f32) {
+  if (co >= p.cout) { return; }
+  var v = value;
+  if (HAS_BIAS == 1u) { v += bias[co]; }
+  y[base + co * plane] = v;
+}
+
+fn putPos(pos: u32, co0: u32, r: ptr<function, Row>) {
+  if (pos >= p.n * p.hq * p.wq) { return; }
+  let ox = (pos % p.wq) * p.stride + p.px;
+  let oy = ((pos / p.wq) % p.hq) * p.stride + p.py;
+  let n = pos / (p.wq * p.hq);
+  let plane = p.ho * p.wo;
+  let base = n * p.cout * plane + oy * p.wo + ox;
+  let v0 = (*r)[0];
+  let v1 = (*r)[1];
+  let v2 = (*r)[2];
+  let v3 = (*r)[3];
+  put(base, plane, co0 + 0u, v0.x);
+  put(base, plane, co0 + 1u, v0.y);
+  put(base, plane, co0 + 2u, v0.z);
+  put(base, plane, co0 + 3u, v0.w);
+  put(base, plane, co0 + 4u, v1.x);
+  put(base, plane, co0 + 5u, v1.y);
+  put(base, plane, co0 + 6u, v1.z);
+  put(base, plane, co0 + 7u, v1.w);
+  put(base, plane, co0 + 8u, v2.x);
+  put(base, plane, co0 + 9u, v2.y);
+  put(base, plane, co0 + 10u, v2.z);
+  put(base, plane, co0 + 11u, v2.w);
+  put(base, plane, co0 + 12u, v3.x);
+  put(base, plane, co0 + 13u, v3.y);
+  put(base, plane, co0 + 14u, v3.z);
+  put(base, plane, co0 + 15u, v3.w);
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let total = p.n * p.hq * p.wq;
-  let pos0 = gid.x * TP;
-  let co40 = gid.y * TC4;
-  let hb = p.h + 2u * p.border;
-  // texture coordinates of each position's input pixel before the tap offset (clamped: extra lanes
-  // recompute the last position and store nothing)
-  var bx: array<i32, TP>;
-  var by: array<i32, TP>;
-  for (var t = 0u; t < TP; t++) {
-    let pos = min(pos0 + t, total - 1u);
-    let qx = pos % p.wq;
-    let qy = (pos / p.wq) % p.hq;
-    let n = pos / (p.wq * p.hq);
-    bx[t] = i32(qx + p.border);
-    by[t] = i32(n * hb + qy + p.border);
-  }
-  let s = i32(p.stride);
+  let last = p.n * p.hq * p.wq - 1u;
+  let pos0 = gid.x * 16u;
+  let c40 = gid.y * 4u;
+  let cn4 = i32(p.cin4);
+  // extra lanes recompute the last position and store nothing
+  let pc0 = coord(min(pos0 + 0u, last));
+  let pc1 = coord(min(pos0 + 1u, last));
+  let pc2 = coord(min(pos0 + 2u, last));
+  let pc3 = coord(min(pos0 + 3u, last));
+  let pc4 = coord(min(pos0 + 4u, last));
+  let pc5 = coord(min(pos0 + 5u, last));
+  let pc6 = coord(min(pos0 + 6u, last));
+  let pc7 = coord(min(pos0 + 7u, last));
+  let pc8 = coord(min(pos0 + 8u, last));
+  let pc9 = coord(min(pos0 + 9u, last));
+  let pc10 = coord(min(pos0 + 10u, last));
+  let pc11 = coord(min(pos0 + 11u, last));
+  let pc12 = coord(min(pos0 + 12u, last));
+  let pc13 = coord(min(pos0 + 13u, last));
+  let pc14 = coord(min(pos0 + 14u, last));
+  let pc15 = coord(min(pos0 + 15u, last));
+  var r0: Row;
+  var r1: Row;
+  var r2: Row;
+  var r3: Row;
+  var r4: Row;
+  var r5: Row;
+  var r6: Row;
+  var r7: Row;
+  var r8: Row;
+  var r9: Row;
+  var r10: Row;
+  var r11: Row;
+  var r12: Row;
+  var r13: Row;
+  var r14: Row;
+  var r15: Row;
   let kk = p.k * p.k;
-  var acc: array<array<vec4<f32>, TC4>, TP>;
+  let s = i32(p.stride);
   for (var ky = (p.py + p.pad) % p.stride; ky < p.k; ky += p.stride) {
-    let oy = (i32(p.py + p.pad) - i32(ky)) / s;
+    let ty = (i32(p.py + p.pad) - i32(ky)) / s;
     for (var kx = (p.px + p.pad) % p.stride; kx < p.k; kx += p.stride) {
-      let ox = (i32(p.px + p.pad) - i32(kx)) / s;
+      let tx = (i32(p.px + p.pad) - i32(kx)) / s;
       let tap = ky * p.k + kx;
-      for (var ci4 = 0u; ci4 < p.cin4; ci4++) {
-        var xv: array<vec4<f32>, TP>;
-        for (var t = 0u; t < TP; t++) {
-          xv[t] = textureLoad(xt, vec2<i32>((bx[t] + ox) * i32(p.cin4) + i32(ci4), by[t] + oy), 0);
-        }
-        for (var q = 0u; q < 4u; q++) {
-          let row = (ci4 * 4u + q) * kk + tap;
-          var wv: array<vec4<f32>, TC4>;
-          for (var j = 0u; j < TC4; j++) { wv[j] = textureLoad(wt, vec2<u32>(co40 + j, row), 0); }
-          for (var t = 0u; t < TP; t++) {
-            let a = vec4<f32>(xv[t][q]);
-            for (var j = 0u; j < TC4; j++) { acc[t][j] = fma(a, wv[j], acc[t][j]); }
-          }
-        }
+      for (var c4 = 0u; c4 < p.cin4; c4++) {
+        let row0 = c4 * 4u * kk + tap;
+        var b: Tile;
+        b[0] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 0u * kk), 0);
+        b[1] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 0u * kk), 0);
+        b[2] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 0u * kk), 0);
+        b[3] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 0u * kk), 0);
+        b[4] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 1u * kk), 0);
+        b[5] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 1u * kk), 0);
+        b[6] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 1u * kk), 0);
+        b[7] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 1u * kk), 0);
+        b[8] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 2u * kk), 0);
+        b[9] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 2u * kk), 0);
+        b[10] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 2u * kk), 0);
+        b[11] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 2u * kk), 0);
+        b[12] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 3u * kk), 0);
+        b[13] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 3u * kk), 0);
+        b[14] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 3u * kk), 0);
+        b[15] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 3u * kk), 0);
+        fmaRow(&r0, textureLoad(xt, vec2<i32>((pc0.x + tx) * cn4 + i32(c4), pc0.y + ty), 0), &b);
+        fmaRow(&r1, textureLoad(xt, vec2<i32>((pc1.x + tx) * cn4 + i32(c4), pc1.y + ty), 0), &b);
+        fmaRow(&r2, textureLoad(xt, vec2<i32>((pc2.x + tx) * cn4 + i32(c4), pc2.y + ty), 0), &b);
+        fmaRow(&r3, textureLoad(xt, vec2<i32>((pc3.x + tx) * cn4 + i32(c4), pc3.y + ty), 0), &b);
+        fmaRow(&r4, textureLoad(xt, vec2<i32>((pc4.x + tx) * cn4 + i32(c4), pc4.y + ty), 0), &b);
+        fmaRow(&r5, textureLoad(xt, vec2<i32>((pc5.x + tx) * cn4 + i32(c4), pc5.y + ty), 0), &b);
+        fmaRow(&r6, textureLoad(xt, vec2<i32>((pc6.x + tx) * cn4 + i32(c4), pc6.y + ty), 0), &b);
+        fmaRow(&r7, textureLoad(xt, vec2<i32>((pc7.x + tx) * cn4 + i32(c4), pc7.y + ty), 0), &b);
+        fmaRow(&r8, textureLoad(xt, vec2<i32>((pc8.x + tx) * cn4 + i32(c4), pc8.y + ty), 0), &b);
+        fmaRow(&r9, textureLoad(xt, vec2<i32>((pc9.x + tx) * cn4 + i32(c4), pc9.y + ty), 0), &b);
+        fmaRow(&r10, textureLoad(xt, vec2<i32>((pc10.x + tx) * cn4 + i32(c4), pc10.y + ty), 0), &b);
+        fmaRow(&r11, textureLoad(xt, vec2<i32>((pc11.x + tx) * cn4 + i32(c4), pc11.y + ty), 0), &b);
+        fmaRow(&r12, textureLoad(xt, vec2<i32>((pc12.x + tx) * cn4 + i32(c4), pc12.y + ty), 0), &b);
+        fmaRow(&r13, textureLoad(xt, vec2<i32>((pc13.x + tx) * cn4 + i32(c4), pc13.y + ty), 0), &b);
+        fmaRow(&r14, textureLoad(xt, vec2<i32>((pc14.x + tx) * cn4 + i32(c4), pc14.y + ty), 0), &b);
+        fmaRow(&r15, textureLoad(xt, vec2<i32>((pc15.x + tx) * cn4 + i32(c4), pc15.y + ty), 0), &b);
       }
     }
   }
-  for (var t = 0u; t < TP; t++) {
-    let pos = pos0 + t;
-    if (pos >= total) { break; }
-    let ox = (pos % p.wq) * p.stride + p.px;
-    let oy = ((pos / p.wq) % p.hq) * p.stride + p.py;
-    let n = pos / (p.wq * p.hq);
-    for (var j = 0u; j < TC4; j++) {
-      for (var q = 0u; q < 4u; q++) {
-        let co = (co40 + j) * 4u + q;
-        if (co < p.cout) {
-          var v = acc[t][j][q];
-          if (HAS_BIAS == 1u) { v += bias[co]; }
-          y[((n * p.cout + co) * p.ho + oy) * p.wo + ox] = v;
-        }
-      }
-    }
-  }
+  putPos(pos0 + 0u, c40 * 4u, &r0);
+  putPos(pos0 + 1u, c40 * 4u, &r1);
+  putPos(pos0 + 2u, c40 * 4u, &r2);
+  putPos(pos0 + 3u, c40 * 4u, &r3);
+  putPos(pos0 + 4u, c40 * 4u, &r4);
+  putPos(pos0 + 5u, c40 * 4u, &r5);
+  putPos(pos0 + 6u, c40 * 4u, &r6);
+  putPos(pos0 + 7u, c40 * 4u, &r7);
+  putPos(pos0 + 8u, c40 * 4u, &r8);
+  putPos(pos0 + 9u, c40 * 4u, &r9);
+  putPos(pos0 + 10u, c40 * 4u, &r10);
+  putPos(pos0 + 11u, c40 * 4u, &r11);
+  putPos(pos0 + 12u, c40 * 4u, &r12);
+  putPos(pos0 + 13u, c40 * 4u, &r13);
+  putPos(pos0 + 14u, c40 * 4u, &r14);
+  putPos(pos0 + 15u, c40 * 4u, &r15);
 }

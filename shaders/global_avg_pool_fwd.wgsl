@@ -1,10 +1,12 @@
 // global_avg_pool_fwd: global average pooling, y[n, c] = mean over (h, w) of x[n, c, h, w], i.e. the mean of
 // each of the N*C planes of S = H*W values.
 // Bindings: 0 x (N, C, H, W) read; 1 y (N, C) write; 2 uniform { planes: u32 = N*C, s: u32 = H*W }.
-// Dispatch: one workgroup per plane (grid1d over N*C; flat group = x + y*nx). The WG invocations stride over
-// the plane's S values and tree-reduce in workgroup memory. WG = 1 is the naive variant (one invocation sums
-// its plane serially). WG must be a power of two.
+// Dispatch: 1-D over planes, WG / LANES planes a workgroup, folded into 2-D by grid1d (flat group = x + y*nx).
+// LANES invocations (a power of two dividing WG) share a plane: they stride over its S values and tree-reduce
+// in workgroup memory. LANES = 1 is the naive variant: one invocation sums its plane serially, no barriers
+// (fastest on llvmpipe, and for small planes anywhere); larger LANES suit big planes on real GPUs.
 override WG: u32 = 64;
+override LANES: u32 = 1u;
 
 struct Params { planes: u32, s: u32 }
 
@@ -17,17 +19,23 @@ var<workgroup> part: array<f32, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let plane = wid.x + wid.y * nwg.x;
-  // The whole workgroup leaves together (plane is uniform), so the barriers below stay in uniform control flow.
-  if (plane >= p.planes) { return; }
-  let base = plane * p.s;
+  let plane = (wid.x + wid.y * nwg.x) * (WG / LANES) + lid / LANES;
+  let lane = lid % LANES;
+  // No early return: every invocation must reach the barriers below (uniform control flow).
+  let valid = plane < p.planes;
   var acc = 0.0;
-  for (var j = lid; j < p.s; j += WG) { acc += x[base + j]; }
-  part[lid] = acc;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h /= 2u) {
-    if (lid < h) { part[lid] += part[lid + h]; }
-    workgroupBarrier();
+  if (valid) {
+    let base = plane * p.s;
+    for (var j = lane; j < p.s; j += LANES) { acc += x[base + j]; }
   }
-  if (lid == 0u) { y[plane] = part[0] / f32(p.s); }
+  if (LANES > 1u) {
+    part[lid] = acc;
+    workgroupBarrier();
+    for (var h = LANES / 2u; h > 0u; h /= 2u) {
+      if (lane < h) { part[lid] += part[lid + h]; }
+      workgroupBarrier();
+    }
+    acc = part[lid];
+  }
+  if (valid && lane == 0u) { y[plane] = acc / f32(p.s); }
 }

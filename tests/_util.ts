@@ -1,4 +1,5 @@
 /** Test helpers: a shared GPU that fails (never skips) without an adapter, tolerances, seeded data. */
+import "../src/cli/_xdg.ts";
 import { Gpu } from "../src/gpu/gpu.ts";
 import { Rng } from "../src/util/rng.ts";
 

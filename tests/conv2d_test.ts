@@ -72,7 +72,12 @@ async function gpuConv(
     conv2dBackwardInput(rec, dy, w, dx, s, variant);
     conv2dBackwardWeight(rec, x, dy, dw, db, s, variant);
   });
-  const out = { y: await gpu.read(y), dx: await gpu.read(dx), dw: await gpu.read(dw), db: await gpu.read(db) };
+  const out = {
+    y: await gpu.read(y),
+    dx: await gpu.read(dx),
+    dw: await gpu.read(dw),
+    db: await gpu.read(db),
+  };
   for (const t of [x, w, b, y, dy, dx, dw, db]) t?.dispose();
   return out;
 }
@@ -109,7 +114,9 @@ Deno.test("conv2d blocked handles a grid beyond 65535 workgroups and a 256x256 i
 });
 
 Deno.test("conv2d CPU backward equals finite differences", () => {
-  for (const s of [shape(2, 2, 5, 6, 3, 3, 2, 1), shape(1, 2, 5, 5, 2, 4, 1, 2), shape(2, 1, 4, 4, 2, 1, 1, 0)]) {
+  for (
+    const s of [shape(2, 2, 5, 6, 3, 3, 2, 1), shape(1, 2, 5, 5, 2, 4, 1, 2), shape(2, 1, 4, 4, 2, 1, 1, 0)]
+  ) {
     const z = sizes(s);
     const x = Float64Array.from(rand(numel(z.x), 1)), w = Float64Array.from(rand(numel(z.w), 2));
     const b = Float64Array.from(rand(s.cout, 3)), dy = Float64Array.from(rand(numel(z.y), 4));
@@ -125,7 +132,13 @@ Deno.test("conv2d CPU backward equals finite differences", () => {
 
 Deno.test("conv2d GPU forward and gradients equal tfjs (cpu backend)", async () => {
   await tf.setBackend("cpu");
-  for (const s of [shape(3, 5, 11, 11, 7, 3, 1, 1), shape(2, 4, 12, 10, 6, 4, 2, 1), shape(2, 3, 9, 9, 5, 5, 2, 2)]) {
+  for (
+    const s of [
+      shape(3, 5, 11, 11, 7, 3, 1, 1),
+      shape(2, 4, 12, 10, 6, 4, 2, 1),
+      shape(2, 3, 9, 9, 5, 5, 2, 2),
+    ]
+  ) {
     const z = sizes(s);
     const xh = rand(numel(z.x), 5), wh = rand(numel(z.w), 6), bh = rand(s.cout, 7), dyh = rand(numel(z.y), 8);
     const got = await gpuConv(s, xh, wh, bh, dyh, "auto");

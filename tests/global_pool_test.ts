@@ -3,13 +3,18 @@ import {
   globalAvgPoolBackwardRef,
   globalAvgPoolForward,
   globalAvgPoolRef,
-  globalPoolWorkgroup,
+  globalPoolLanes,
 } from "../src/nn/global_pool.ts";
 import type { NormVariant } from "../src/nn/batch_norm.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
 
-const SHAPES = [[1, 1, 7, 7], [3, 3, 9, 9], [5, 3, 32, 32], [2, 5, 1, 1], [3, 2, 4, 4], [1, 3, 9, 7]];
+const SHAPES = [[1, 1, 7, 7], [3, 3, 64, 64], [1, 1, 33, 33], [3, 3, 9, 9], [5, 3, 32, 32], [2, 5, 1, 1], [
+  3,
+  2,
+  4,
+  4,
+], [1, 3, 9, 7]];
 const VARIANTS: NormVariant[] = ["naive", "blocked", "auto"];
 
 Deno.test("global average pool GPU forward and backward equal the CPU reference", async () => {
@@ -43,15 +48,10 @@ Deno.test("global average pool CPU backward equals finite differences", () => {
   }
 });
 
-Deno.test("global average pool: the auto workgroup follows the plane size; bad shapes throw", async () => {
-  assertEquals(globalPoolWorkgroup(1), 1);
-  assertEquals(globalPoolWorkgroup(4), 1);
-  assertEquals(globalPoolWorkgroup(5), 2);
-  assertEquals(globalPoolWorkgroup(16), 4);
-  assertEquals(globalPoolWorkgroup(64), 16);
-  assertEquals(globalPoolWorkgroup(4096), 64);
-  assertEquals(globalPoolWorkgroup(4096, "naive"), 1);
-  assertEquals(globalPoolWorkgroup(4, "blocked"), 64);
+Deno.test("global average pool: the auto lane count follows the plane size; bad shapes throw", async () => {
+  assertEquals([1, 16, 1024, 1025, 4096, 65536].map((v) => globalPoolLanes(v)), [1, 1, 1, 8, 16, 64]);
+  assertEquals(globalPoolLanes(65536, "naive"), 1);
+  assertEquals(globalPoolLanes(4, "blocked"), 64);
   const gpu = await testGpu();
   const x = gpu.tensor([2, 3, 4, 4]), y = gpu.tensor([2, 4]);
   const err = assertThrows(

@@ -70,7 +70,12 @@ Deno.test("binding a written tensor over another binding of the same buffer thro
   assert(/must not share a buffer|forbids/.test(msg), `got: ${msg}`);
   // the generic guard, below the layer's own check
   const { WGSL } = await import("../src/gpu/_shaders.generated.ts");
-  const k = { name: "bias_act_fwd", code: WGSL.bias_act_fwd, constants: { WG: 256 }, workgroupSize: [256, 1, 1] as const };
+  const k = {
+    name: "bias_act_fwd",
+    code: WGSL.bias_act_fwd,
+    constants: { WG: 256 },
+    workgroupSize: [256, 1, 1] as const,
+  };
   msg = "";
   try {
     gpu.run((rec) => rec.dispatch(k, [x, b, x, gpu.uniform([24, 3, 4])], [1, 1, 1]));

@@ -5,7 +5,12 @@
  * loss back each step only to compare curves.
  */
 import { Adam, adamStepRef } from "../src/nn/adam.ts";
-import { biasActBackward, biasActBackwardRef, biasActForward, biasActForwardRef } from "../src/nn/activation.ts";
+import {
+  biasActBackward,
+  biasActBackwardRef,
+  biasActForward,
+  biasActForwardRef,
+} from "../src/nn/activation.ts";
 import {
   conv2dBackwardInput,
   conv2dBackwardRef,
@@ -56,16 +61,24 @@ Deno.test("a small conv net trained 20 steps on the GPU follows the CPU referenc
   const adam = new Adam(gpu, store, { lr: LR, beta1: 0.9, beta2: 0.999 });
   const x = gpu.tensor([N, 1, H, H]), tgt = gpu.tensor([N, L]);
   const pos = gpu.tensor([L], posW), neg = gpu.tensor([L], negW);
-  const a1 = gpu.tensor([N, C1, H, H]), h1 = gpu.tensor([N, C1, H, H]), p1 = gpu.tensor([N, C1, H / 2, H / 2]);
+  const a1 = gpu.tensor([N, C1, H, H]),
+    h1 = gpu.tensor([N, C1, H, H]),
+    p1 = gpu.tensor([N, C1, H / 2, H / 2]);
   const logits = gpu.tensor([N, L, 1, 1]), dlogits = gpu.tensor([N, L]);
-  const dp1 = gpu.tensor([N, C1, H / 2, H / 2]), dh1 = gpu.tensor([N, C1, H, H]), da1 = gpu.tensor([N, C1, H, H]);
+  const dp1 = gpu.tensor([N, C1, H / 2, H / 2]),
+    dh1 = gpu.tensor([N, C1, H, H]),
+    da1 = gpu.tensor([N, C1, H, H]);
   const dx = gpu.tensor([N, 1, H, H]);
   const loss = gpu.tensor([1]);
 
   // CPU model (float64)
-  const cw1 = Float64Array.from(w1), cb1 = Float64Array.from(b1), cw2 = Float64Array.from(w2), cb2 = Float64Array.from(b2);
+  const cw1 = Float64Array.from(w1),
+    cb1 = Float64Array.from(b1),
+    cw2 = Float64Array.from(w2),
+    cb2 = Float64Array.from(b2);
   const params = [cw1, cb1, cw2, cb2];
-  const ms = params.map((p) => new Float64Array(p.length)), vs = params.map((p) => new Float64Array(p.length));
+  const ms = params.map((p) => new Float64Array(p.length)),
+    vs = params.map((p) => new Float64Array(p.length));
 
   const gpuLoss: number[] = [], cpuLoss: number[] = [];
   const dataRng = new Rng(7);
@@ -103,7 +116,9 @@ Deno.test("a small conv net trained 20 steps on the GPU follows the CPU referenc
     const { dx: cda1, dbias: gb1 } = biasActBackwardRef(cdh1, ch1, [N, C1, H, H], "leaky_relu");
     const g1 = conv2dBackwardRef(xh, cw1, cda1, s1);
     const grads = [g1.dw, gb1, g2.dw, g2.db];
-    params.forEach((p, i) => adamStepRef(p, grads[i], ms[i], vs[i], step, { lr: LR, beta1: 0.9, beta2: 0.999 }));
+    params.forEach((p, i) =>
+      adamStepRef(p, grads[i], ms[i], vs[i], step, { lr: LR, beta1: 0.9, beta2: 0.999 })
+    );
   }
   console.log("loss GPU:", gpuLoss.map((v) => v.toFixed(4)).join(" "));
   console.log("loss CPU:", cpuLoss.map((v) => v.toFixed(4)).join(" "));

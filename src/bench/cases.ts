@@ -126,7 +126,12 @@ export function median(xs: number[]): number {
 export function benchTable(rows: BenchRow[]): string {
   const impls = [...new Set(rows.map((r) => r.impl))];
   const keys = [...new Set(rows.map((r) => `${r.op}\t${r.shape}`))];
-  const head = ["op", "shape", ...impls.map((i) => `${i} GFLOP/s`), ...impls.filter((i) => i !== "medsynth").map((i) => `x vs ${i}`)];
+  const head = [
+    "op",
+    "shape",
+    ...impls.map((i) => `${i} GFLOP/s`),
+    ...impls.filter((i) => i !== "medsynth").map((i) => `x vs ${i}`),
+  ];
   const lines = [head];
   for (const key of keys) {
     const [op, shape] = key.split("\t");
@@ -135,7 +140,13 @@ export function benchTable(rows: BenchRow[]): string {
     const cells = [op, shape];
     for (const i of impls) {
       const r = get(i);
-      cells.push(r?.gflops != null ? r.gflops.toFixed(1) : r?.images_per_s != null ? `${r.images_per_s.toFixed(1)} img/s` : "n/a");
+      cells.push(
+        r?.gflops != null
+          ? r.gflops.toFixed(1)
+          : r?.images_per_s != null
+          ? `${r.images_per_s.toFixed(1)} img/s`
+          : "n/a",
+      );
     }
     for (const i of impls.filter((i) => i !== "medsynth")) {
       const r = get(i);
@@ -145,4 +156,35 @@ export function benchTable(rows: BenchRow[]): string {
   }
   const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   return lines.map((l) => l.map((s, c) => s.padEnd(widths[c])).join("  ")).join("\n");
+}
+
+/**
+ * Median milliseconds per run of an op, given `timeReps(r)`: the wall time of recording or issuing
+ * `r` runs and waiting once. The wait itself costs ~11 ms on Deno, so fast ops are timed as the
+ * difference between `2r` and `r` runs (the fixed cost cancels), with `r` grown until `r` runs take
+ * `targetMs`. Ops slower than `targetMs` on their own are timed one run at a time.
+ */
+export async function timePerRun(
+  timeReps: (reps: number) => Promise<number>,
+  samples = 5,
+  targetMs = 150,
+): Promise<number> {
+  await timeReps(1); // warm-up: compilation, first touch of buffers
+  let reps = 1;
+  let t = await timeReps(1);
+  while (t < targetMs && reps < 1 << 16) {
+    reps *= t < targetMs / 8 ? 8 : 2;
+    t = await timeReps(reps);
+  }
+  const per: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (reps === 1) {
+      per.push(await timeReps(1));
+    } else {
+      const a = await timeReps(reps);
+      const b = await timeReps(2 * reps);
+      per.push(Math.max(b - a, 1e-6) / reps);
+    }
+  }
+  return median(per);
 }

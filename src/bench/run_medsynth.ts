@@ -10,7 +10,7 @@ import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type ConvVari
 import { convT2dBackwardInput, convT2dBackwardWeight, convT2dForward } from "../nn/conv_transpose2d.ts";
 import { matmul } from "../nn/matmul.ts";
 import { Rng } from "../util/rng.ts";
-import { type BenchCase, type BenchRow, convOut, median } from "./cases.ts";
+import { type BenchCase, type BenchRow, convOut, timePerRun } from "./cases.ts";
 
 /** Prepared op: `record` appends one run to a recorder. */
 interface Prepared {
@@ -54,7 +54,7 @@ function prepare(gpu: Gpu, c: BenchCase, variant: ConvVariant): Prepared {
   return { record, dispose: () => made.forEach((x) => x.dispose()) };
 }
 
-/** Times one case: warm-up, then `samples` timed submits of `reps` runs each; median ms per run. */
+/** Times one case (see {@linkcode timePerRun}): median ms per run. */
 export async function benchMedsynth(
   gpu: Gpu,
   c: BenchCase,
@@ -71,13 +71,8 @@ export async function benchMedsynth(
     await gpu.sync();
     return performance.now() - t0;
   };
-  await timeReps(1); // compile + first touch
-  const one = await timeReps(1);
-  const reps = Math.max(1, Math.min(200, Math.round((opts.targetMs ?? 150) / Math.max(0.05, one))));
-  const times: number[] = [];
-  for (let i = 0; i < samples; i++) times.push((await timeReps(reps)) / reps);
+  const ms = await timePerRun(timeReps, samples, opts.targetMs);
   prep.dispose();
-  const ms = median(times);
   return {
     op: c.op,
     shape: c.shape,

@@ -5,7 +5,7 @@
  */
 
 import type * as TF from "@tensorflow/tfjs";
-import { type BenchCase, type BenchRow, type ConvCase, convOut, median } from "./cases.ts";
+import { type BenchCase, type BenchRow, type ConvCase, convOut, timePerRun } from "./cases.ts";
 
 type Tf = typeof TF;
 
@@ -90,11 +90,6 @@ export async function benchTfjs(
     last!.dispose();
     return performance.now() - t0;
   };
-  await timeReps(1);
-  const one = await timeReps(1);
-  const reps = Math.max(1, Math.min(50, Math.round((opts.targetMs ?? 150) / Math.max(0.05, one))));
-  const times: number[] = [];
-  for (let i = 0; i < (opts.samples ?? 5); i++) times.push((await timeReps(reps)) / reps);
-  const ms = median(times);
+  const ms = await timePerRun(timeReps, opts.samples ?? 5, opts.targetMs);
   return { op: c.op, shape: c.shape, impl, ms, gflops: c.flops / ms / 1e6, ...(note ? { note } : {}) };
 }

@@ -1,14 +1,18 @@
 /**
  * Deno-only dataset loading from disk: find the label CSV of a folder, read it, decode and resize every
- * image it names into a {@linkcode Dataset}, and cache the result per resolution in `.medsynth-cache/`
- * (uint8/uint16, written atomically, reused while the CSV, its mtime and the options match).
+ * image it names (PNG, JPEG, or DICOM through CT windows) into a {@linkcode Dataset}, and cache the result
+ * per resolution in `.medsynth-cache/` (uint8/uint16, written atomically, reused while the CSV, its mtime
+ * and the options match).
  * Also writes export folders atomically.
  * @module
  */
 import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.ts";
 import { type LabelOptions, type LabelTable, parseLabels } from "../data/labels.ts";
-import { type DecodedImage, decodeImage, toModelInput } from "../data/png.ts";
+import { type DecodedImage, decodeImage, isPng, toModelInput } from "../data/png.ts";
+import { isJpeg } from "../data/jpeg.ts";
+import { DicomError, dicomToImage } from "../data/dicom.ts";
+import type { CtWindow } from "../data/window.ts";
 import {
   CACHE_VERSION,
   type CacheDtype,
@@ -97,12 +101,27 @@ export interface Skipped {
   reason: string;
 }
 
+/**
+ * How DICOM slices become channels: one named window ("brain" 40/80, "subdural" 80/200, "bone" 600/2800
+ * HU), the file's own window ("file"; min–max when it has none), the slice's "minmax", an explicit
+ * {center, width} in HU, or "rsna" = brain, subdural and bone as three channels.
+ */
+export type DicomWindows = "brain" | "subdural" | "bone" | "file" | "minmax" | "rsna" | CtWindow;
+
 /** Options of {@linkcode loadDataset}. */
 export interface LoadOptions extends ReadLabelsOptions {
   /** Output size: a number for square images or [height, width]; default: the first image's size. */
   size?: number | [number, number];
-  /** Channels: 1 (grey) or 3 (RGB / CT windows); default 3 for RSNA, else 1. */
+  /**
+   * Channels: 1 (grey) or 3 (RGB / CT windows); default 3 with `windows: "rsna"`, 1 with another
+   * window, else 3 for RSNA CSVs and 1 otherwise.
+   */
   channels?: 1 | 3;
+  /**
+   * DICOM windows (see {@linkcode DicomWindows}); default "rsna" for 3 channels, and for 1 channel
+   * "brain" (RSNA CSVs) or "file" (other formats). One window with 3 channels is repeated.
+   */
+  windows?: DicomWindows;
   /** Skip images that are missing, fail to decode or have another size, and list them (default: stop). */
   skipBad?: boolean;
   /** Use/write the cache (default true). */
@@ -111,7 +130,10 @@ export interface LoadOptions extends ReadLabelsOptions {
   cacheDir?: string;
   /** Folder the image paths are relative to (default: tries `<csv folder>/images`, the CSV folder, its parent). */
   imagesDir?: string;
-  /** Decoder for bytes that are not PNG/JPEG (e.g. DICOM via src/data/dicom.ts); values in [0, 1]. */
+  /**
+   * Decoder for bytes that are not PNG/JPEG, replacing the built-in DICOM decoding (windows, see
+   * `windows`); values in [0, 1].
+   */
   decode?: (bytes: Uint8Array, name: string, channels: 1 | 3) => DecodedImage | Promise<DecodedImage>;
   /** Progress callback. */
   onProgress?: (done: number, total: number) => void;
@@ -131,7 +153,28 @@ export interface LoadResult {
   cache: { status: "hit" | "written" | "off" | "unwritable"; path?: string; reason?: string };
 }
 
-const IMAGE_EXTS = ["", ".png", ".jpg", ".jpeg", ".dcm"];
+/** Extensions tried after an RSNA image id (its CSV names images without one). */
+export const IMAGE_EXTS: readonly string[] = ["", ".png", ".jpg", ".jpeg", ".dcm"];
+
+/**
+ * The channels and DICOM windows a load uses (see {@linkcode LoadOptions}): "rsna" means 3 channels, one
+ * window 1 channel; with neither given, RSNA CSVs get 3 channels (rsna windows), others 1 (the file's
+ * window).
+ */
+export function channelsAndWindows(
+  format: LabelTable["format"],
+  channels?: 1 | 3,
+  windows?: DicomWindows,
+): { channels: 1 | 3; windows: DicomWindows } {
+  const ch = channels ?? (windows === "rsna" ? 3 : windows !== undefined ? 1 : format === "rsna" ? 3 : 1);
+  if (windows === "rsna" && ch !== 3) {
+    throw new Error(`windows "rsna" gives 3 channels (brain, subdural, bone); use 3 channels or one window`);
+  }
+  if (typeof windows === "object" && !(windows.width > 0 && Number.isFinite(windows.center))) {
+    throw new Error(`window ${JSON.stringify(windows)}: width must be > 0 and center finite`);
+  }
+  return { channels: ch, windows: windows ?? (ch === 3 ? "rsna" : format === "rsna" ? "brain" : "file") };
+}
 
 /** FNV-1a 32-bit hash as 8 hex digits (cache file names). */
 function hash8(s: string): string {
@@ -144,7 +187,7 @@ function hash8(s: string): string {
 export async function loadDataset(path: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const { table, csvPath, patientMapPath } = await readLabelTable(path, opts);
   const csvDir = dirname(resolve(csvPath));
-  const channels = opts.channels ?? (table.format === "rsna" ? 3 : 1);
+  const { channels, windows: dicomWindows } = channelsAndWindows(table.format, opts.channels, opts.windows);
   const size: [number, number] | null = opts.size === undefined
     ? null
     : typeof opts.size === "number"
@@ -167,6 +210,7 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
     format: table.format,
     size: size ?? "native",
     channels,
+    windows: opts.decode ? "custom decode" : dicomWindows,
     uncertain: opts.uncertain ?? "positive",
     dropNoPositive: opts.dropNoPositive ?? true,
     pathColumn: opts.pathColumn ?? null,
@@ -221,14 +265,35 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   let shape: [number, number] | null = size;
   let sz = 0;
   let maxDepth = 8;
-  const fail = (i: number, reason: string) => {
+  const fail = (i: number, reason: string, cause?: unknown) => {
     const e = entries[i];
-    if (!opts.skipBad) throw new Error(`${csvPath} line ${e.line}: image "${e.source}": ${reason}`);
+    if (!opts.skipBad) {
+      const msg = `${csvPath} line ${e.line}: image "${e.source}": ${reason}`;
+      if (cause instanceof DicomError) {
+        // keep the class (and .file) so callers can tell a bad DICOM file from other failures
+        const err = new DicomError(cause.file, "");
+        err.message = msg;
+        err.cause = cause;
+        throw err;
+      }
+      throw new Error(msg, cause === undefined ? undefined : { cause });
+    }
     skipped.push({ source: e.source, line: e.line, reason });
+  };
+  const decodeDicom = async (bytes: Uint8Array, file: string): Promise<DecodedImage> => {
+    const t = await dicomToImage(bytes, { windows: dicomWindows, channels }, file);
+    // windowed values are continuous: cache them at 16 bits
+    return { data: t.data, channels: t.channels, height: t.height, width: t.width, bitDepth: 16 };
   };
   const read = async (i: number): Promise<{ file: string; bytes: Uint8Array } | { error: string }> => {
     const file = await locate(entries[i].source);
-    if (!file) return { error: `file not found (looked in ${bases.join(", ")})` };
+    if (!file) {
+      const exts = table.format === "rsna" ? ` with extensions ${IMAGE_EXTS.filter(Boolean).join("/")}` : "";
+      return {
+        error: `file not found (looked in ${bases.join(", ")}${exts}); fix the path in the CSV, ` +
+          "point the images folder at it (--images DIR), or skip missing files (--skip-bad)",
+      };
+    }
     try {
       return { file, bytes: await Deno.readFile(file) };
     } catch (e) {
@@ -252,11 +317,19 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
       }
       let img: DecodedImage;
       try {
-        img = opts.decode && !isPngOrJpeg(r.bytes)
-          ? await opts.decode(r.bytes, r.file, channels)
-          : decodeImage(r.bytes, { channels, name: r.file });
+        const pngOrJpeg = isPng(r.bytes) || isJpeg(r.bytes);
+        if (pngOrJpeg) img = decodeImage(r.bytes, { channels, name: r.file });
+        else if (opts.decode) img = await opts.decode(r.bytes, r.file, channels);
+        else if (table.format === "rsna" || looksLikeDicom(r.bytes, r.file)) {
+          img = await decodeDicom(r.bytes, r.file);
+        } else {
+          throw new Error(
+            `${r.file}: not a PNG, JPEG or DICOM file (unknown signature, no "DICM" marker); ` +
+              "check that the CSV names the right file, or re-export it",
+          );
+        }
       } catch (e) {
-        fail(i, (e as Error).message);
+        fail(i, (e as Error).message, e);
         continue;
       }
       if (!shape) shape = [img.height, img.width];
@@ -283,7 +356,8 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   }
   if (kept.length === 0 || !shape) {
     throw new Error(
-      `${csvPath}: no image could be loaded (${skipped.length} skipped; first: ${skipped[0]?.reason})`,
+      `${csvPath}: no image could be loaded (${skipped.length} skipped; first: line ${skipped[0]?.line} ` +
+        `"${skipped[0]?.source}": ${skipped[0]?.reason})`,
     );
   }
   const L = table.labelNames.length;
@@ -318,8 +392,10 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   }
 }
 
-function isPngOrJpeg(b: Uint8Array): boolean {
-  return (b[0] === 0x89 && b[1] === 0x50) || (b[0] === 0xff && b[1] === 0xd8);
+/** A DICOM Part-10 file ("DICM" after the 128-byte preamble) or a file named *.dcm. */
+function looksLikeDicom(b: Uint8Array, file: string): boolean {
+  const dicm = b.length >= 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
+  return dicm || /\.dcm$/i.test(file);
 }
 
 async function tryReadCache(

@@ -6,25 +6,52 @@
  *   `--split` adds the patient-level split sizes (`--seed`), `--check` decodes every image and lists
  *   the bad ones.
  * - `cache PATH --size N`: decodes, resizes and caches the set (`.medsynth-cache/` or `--cache DIR`).
- * - `bench PATH [--size N]`: PNG/JPEG decode + resize throughput on the set's first 200 images and on a
- *   synthesised 512x512 16-bit PNG.
+ * - `bench PATH [--size N]`: decode + resize throughput on the set's first 200 images (PNG/JPEG; DICOM
+ *   with its windows) and on synthesised 512x512 8- and 16-bit PNGs.
  *
- * PATH is a label CSV or a folder holding one (Data_Entry.csv, train.csv, labels.csv, ...).
+ * PATH is a label CSV or a folder holding one (Data_Entry.csv, train.csv, labels.csv, ...). DICOM images
+ * (RSNA `ID_<image>_<subtype>,Label` CSVs, or *.dcm paths) go through CT windows: `--windows brain` (one
+ * channel), `rsna` (brain/subdural/bone, three channels), `subdural`, `bone`, `file` (the file's own),
+ * `minmax` or `C/W` (centre/width in HU, e.g. `40/80`).
  */
 import { parseArgs } from "node:util";
 import type { LabelFormat } from "../data/labels.ts";
 import { describe, type LabelStats, labelStats } from "../data/subset.ts";
 import { splitByPatient } from "../data/split.ts";
-import { benchDecodeResize, encodePng } from "../data/png.ts";
+import { benchDecodeResize, encodePng, isPng } from "../data/png.ts";
+import { isJpeg } from "../data/jpeg.ts";
+import { dicomToImage } from "../data/dicom.ts";
 import { Rng } from "../util/rng.ts";
-import { loadDataset, type LoadOptions, readLabelTable } from "./_fs_dataset.ts";
+import {
+  channelsAndWindows,
+  type DicomWindows,
+  IMAGE_EXTS,
+  loadDataset,
+  type LoadOptions,
+  readLabelTable,
+} from "./_fs_dataset.ts";
 
 const USAGE =
   `usage: deno task data stats PATH [--format auto|chestxray14|chexpert|rsna|plain] [--json] [--top N]
                        [--split] [--seed N] [--check] [--channels 1|3]
        deno task data cache PATH --size N [--channels 1|3] [--skip-bad] [--cache DIR] [--format F]
        deno task data bench PATH [--size N]
-common: [--images DIR] [--patients CSV] [--uncertain positive|negative] [--keep-no-positive]`;
+common: [--images DIR] [--patients CSV] [--uncertain positive|negative] [--keep-no-positive]
+        [--windows brain|rsna|subdural|bone|file|minmax|C/W]   (DICOM: CT windows, C/W in HU e.g. 40/80)`;
+
+const NAMED_WINDOWS = ["brain", "subdural", "bone", "file", "minmax", "rsna"];
+
+/** Parses --windows: a named window, "rsna", or centre/width in HU. */
+function parseWindows(v: string | undefined): DicomWindows | undefined {
+  if (v === undefined) return undefined;
+  if (NAMED_WINDOWS.includes(v)) return v as DicomWindows;
+  const m = /^(-?\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(v);
+  if (m && Number(m[2]) > 0) return { center: Number(m[1]), width: Number(m[2]) };
+  throw new Error(
+    `--windows must be one of ${NAMED_WINDOWS.join(", ")} or CENTER/WIDTH in HU (e.g. 40/80, width > 0), ` +
+      `got "${v}"`,
+  );
+}
 
 const FORMATS = ["auto", "chestxray14", "chexpert", "rsna", "plain"];
 
@@ -57,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       check: { type: "boolean", default: false },
       size: { type: "string" },
       channels: { type: "string" },
+      windows: { type: "string" },
       "skip-bad": { type: "boolean", default: false },
       cache: { type: "string" },
       images: { type: "string" },
@@ -95,12 +123,13 @@ async function main(argv: string[]): Promise<number> {
     patientMapPath: a.patients,
     imagesDir: a.images,
     channels: channels as 1 | 3 | undefined,
+    windows: parseWindows(a.windows),
     cacheDir: a.cache,
     skipBad: a["skip-bad"],
   };
 
   if (cmd === "stats") {
-    const { table, csvPath } = await readLabelTable(path, opts);
+    const { table, csvPath, patientMapPath } = await readLabelTable(path, opts);
     const L = table.labelNames.length;
     const labels = new Uint8Array(table.entries.length * L);
     table.entries.forEach((e, i) => labels.set(e.labels, i * L));
@@ -109,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
     const out: Record<string, unknown> = {
       csv: csvPath,
       format: table.format,
+      patientMap: patientMapPath,
       dropped: table.dropped.length,
       ...stats,
     };
@@ -130,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     console.log(`${csvPath} (${table.format})`);
+    if (patientMapPath) console.log(`patients from ${patientMapPath}`);
     if (table.dropped.length) {
       const why = new Map<string, number>();
       for (const d of table.dropped) why.set(d.reason, (why.get(d.reason) ?? 0) + 1);
@@ -183,20 +214,45 @@ async function main(argv: string[]): Promise<number> {
     const { table, csvPath } = await readLabelTable(path, opts);
     const dir = csvPath.replace(/[^\\/]*$/, "");
     const files: Uint8Array[] = [];
+    const exts = table.format === "rsna" ? IMAGE_EXTS : [""];
     for (const e of table.entries.slice(0, 200)) {
-      for (const p of [`${dir}images/${e.source}`, `${dir}${e.source}`]) {
-        try {
-          files.push(await Deno.readFile(p));
-          break;
-        } catch { /* try the next location */ }
+      find: for (const p of [`${dir}images/${e.source}`, `${dir}${e.source}`]) {
+        for (const ext of exts) {
+          try {
+            files.push(await Deno.readFile(p + ext));
+            break find;
+          } catch { /* try the next location */ }
+        }
       }
     }
-    if (!files.length) throw new Error(`${csvPath}: no image found to benchmark`);
+    if (!files.length) {
+      throw new Error(`${csvPath}: none of the first 200 images was found (in ${dir}images/ or ${dir})`);
+    }
     const shape = { channels: 1 as const, height: size, width: size };
-    const r1 = benchDecodeResize(files, shape, 2);
-    console.log(
-      `${files.length} files from ${csvPath} -> ${size}x${size}: ${r1.imagesPerSecond.toFixed(0)} images/s`,
-    );
+    const raster = files.filter((b) => isPng(b) || isJpeg(b));
+    const dicom = files.filter((b) => !isPng(b) && !isJpeg(b));
+    if (raster.length) {
+      const r1 = benchDecodeResize(raster, shape, 2);
+      console.log(
+        `${raster.length} files from ${csvPath} -> ${size}x${size}: ${
+          r1.imagesPerSecond.toFixed(0)
+        } images/s`,
+      );
+    }
+    if (dicom.length) {
+      const cw = channelsAndWindows(table.format, opts.channels, opts.windows);
+      const dopts = { windows: cw.windows, channels: cw.channels, size };
+      for (const b of dicom.slice(0, 2)) await dicomToImage(b, dopts, "bench"); // warm-up
+      let n = 0;
+      const t0 = performance.now();
+      do {
+        for (let k = 0; k < dicom.length; k++) await dicomToImage(dicom[k], dopts, `image ${k}`), n++;
+      } while (performance.now() - t0 < 2000);
+      console.log(
+        `${dicom.length} DICOM files from ${csvPath} -> ${cw.channels}x${size}x${size} (windows ` +
+          `${JSON.stringify(cw.windows)}): ${(n / ((performance.now() - t0) / 1000)).toFixed(1)} images/s`,
+      );
+    }
     const big = new Rng(1).uniforms(512 * 512, 0, 1);
     // smooth content compresses like a radiograph; pure noise would not
     for (let y = 0; y < 512; y++) {

@@ -1,9 +1,11 @@
 /**
- * `deno task dicom FILE... [--json]`: header summary and statistics of the decoded values in modality
- * units (HU for CT; grey luma for colour) per file. Exit code 1 with a clear message on bad input.
+ * `deno task dicom FILE|FOLDER... [--json]`: header summary and statistics of the decoded values in
+ * modality units (HU for CT; grey luma for colour) per file; a folder means its *.dcm files. Exit code 1
+ * with a clear message when a file is bad, 2 on a usage error.
  * @module
  */
 
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   decodeFrames,
@@ -29,7 +31,8 @@ async function report(file: string): Promise<FileReport> {
     try {
       bytes = await Deno.readFile(file);
     } catch (e) {
-      return { file, error: `${file}: cannot read the file (${(e as Error).message})` };
+      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+      return { file, error: `${file}: cannot read the file (${why})` };
     }
     const img = parseDicom(bytes, file);
     const frames = await decodeFrames(img);
@@ -67,20 +70,57 @@ function text(r: FileReport): string {
   ].join("\n");
 }
 
+/** The files to report: each argument, or the *.dcm files (sorted) of a folder argument. */
+async function expand(args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    let dir = false;
+    try {
+      dir = (await Deno.stat(a)).isDirectory;
+    } catch { /* missing: reported as a bad file */ }
+    if (!dir) {
+      out.push(a);
+      continue;
+    }
+    const names: string[] = [];
+    for await (const e of Deno.readDir(a)) if (e.isFile && /\.dcm$/i.test(e.name)) names.push(e.name);
+    if (names.length === 0) throw new Error(`${a}: a folder with no *.dcm files; name the DICOM files`);
+    out.push(...names.sort().map((n) => join(a, n)));
+  }
+  return out;
+}
+
+const USAGE = "usage: deno task dicom FILE.dcm|FOLDER [...] [--json]";
+
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
-    allowPositionals: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
-    console.log("usage: deno task dicom FILE.dcm [FILE.dcm...] [--json]");
-    Deno.exit(values.help ? 0 : 1);
+    (values.help ? console.log : console.error)(USAGE);
+    Deno.exit(values.help ? 0 : 2);
+  }
+  let files: string[];
+  try {
+    files = await expand(positionals);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(2);
   }
   const reports: FileReport[] = [];
-  for (const file of positionals) reports.push(await report(file));
+  for (const file of files) reports.push(await report(file));
   if (values.json) {
-    console.log(JSON.stringify(positionals.length === 1 ? reports[0] : reports, null, 2));
+    const single = files.length === 1 && positionals.length === 1 && files[0] === positionals[0];
+    console.log(JSON.stringify(single ? reports[0] : reports, null, 2));
   } else {
     for (const r of reports) (r.error ? console.error : console.log)(text(r));
   }

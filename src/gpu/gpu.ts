@@ -72,6 +72,11 @@ export class Recorder {
     this.endPass();
     this.encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.byteLength);
   }
+  /** Runs `fn` on the command encoder outside any compute pass (e.g. buffer-to-texture uploads). */
+  encode(fn: (encoder: GPUCommandEncoder) => void): void {
+    this.endPass();
+    fn(this.encoder);
+  }
   /** Ends recording. */
   finish(): GPUCommandBuffer {
     this.endPass();

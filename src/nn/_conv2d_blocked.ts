@@ -1,36 +1,149 @@
 /**
  * The register-blocked conv2d kernels (variant "blocked"), tuned for llvmpipe: see the headers of
- * shaders/conv2d_*_blocked.wgsl for the blocking. Called by conv2d.ts after it has checked the shapes.
+ * shaders/conv2d_*_blocked.wgsl. Called by conv2d.ts after it has checked the shapes.
+ *
+ * On llvmpipe a storage-buffer load is a per-lane scalar loop (~8x slower than a vector gather), while
+ * `textureLoad` is one gather. So the kernels read their operands from textures: activations are copied
+ * as they are (flat, 4096 floats a texture row: `copyBufferToTexture` wants rows of a multiple of 256
+ * bytes) and weights are packed, 4 channels a texel, by a small kernel.
  * @module
  */
 
 import { WGSL } from "../gpu/_shaders.generated.ts";
-import type { Recorder } from "../gpu/gpu.ts";
+import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { Conv2dShape } from "./conv2d.ts";
 
 const WG = 64;
-/** Output channels per invocation in the forward kernel (const COB in the shader). */
-const FWD_COB = 8;
-/** Output pixels per invocation along a row (one vec4). */
-const PX = 4;
+/** Floats a row of a flat r32float texture holds (16 KiB rows). */
+const ROW = 4096;
+const TEX_COPY_DST = 0x02;
+const TEX_TEXTURE_BINDING = 0x04;
+const TEX_STORAGE_BINDING = 0x08;
 
-const cache = new Map<string, Kernel>();
-function kernel(name: keyof typeof WGSL, constants: Record<string, number>): Kernel {
+const kernels = new Map<string, Kernel>();
+function kernel(name: keyof typeof WGSL, constants: Record<string, number>, size = WG): Kernel {
   const key = name + JSON.stringify(constants);
-  let k = cache.get(key);
+  let k = kernels.get(key);
   if (!k) {
     const tag = Object.entries(constants).map(([c, v]) => `${c}${v}`).join(".");
-    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [WG, 1, 1] };
-    cache.set(key, k);
+    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [size, 1, 1] };
+    kernels.set(key, k);
   }
   return k;
 }
 
+interface Scratch {
+  texture: GPUTexture;
+  view: GPUTextureView;
+}
+const textures = new WeakMap<Gpu, Map<string, Scratch>>();
+/**
+ * A scratch texture for operand `slot`, created once per (gpu, slot, format, size) and reused: commands
+ * run in recording order, so a later upload may overwrite it after the dispatch that read it.
+ */
+function scratch(gpu: Gpu, slot: string, format: GPUTextureFormat, width: number, height: number): Scratch {
+  let map = textures.get(gpu);
+  if (!map) textures.set(gpu, map = new Map());
+  const key = `${slot}:${format}:${width}x${height}`;
+  let sc = map.get(key);
+  if (!sc) {
+    const texture = gpu.device.createTexture({
+      label: `conv2d ${key}`,
+      size: [width, height],
+      format,
+      usage: TEX_COPY_DST | TEX_TEXTURE_BINDING | TEX_STORAGE_BINDING,
+    });
+    sc = { texture, view: texture.createView() };
+    map.set(key, sc);
+  }
+  return sc;
+}
+
+/** Largest number of floats a flat r32float scratch texture holds on this device. */
+function maxFlat(gpu: Gpu): number {
+  return ROW * Number(gpu.device.limits.maxTextureDimension2D);
+}
+
+/** Copies `count` floats of `t` from element `start` into a flat r32float texture (texel (i % 4096, i / 4096)). */
+function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot: string): GPUTextureView {
+  const rows = ceilDiv(count, ROW);
+  // round the height up to a power of two so a handful of textures serve every layer
+  const height = Math.min(
+    Number(rec.gpu.device.limits.maxTextureDimension2D),
+    2 ** Math.ceil(Math.log2(rows)),
+  );
+  const { texture, view } = scratch(rec.gpu, slot, "r32float", ROW, height);
+  const full = Math.floor(count / ROW), rem = count - full * ROW;
+  const offset = t.offset + start * 4;
+  rec.encode((enc) => {
+    if (full > 0) {
+      enc.copyBufferToTexture({ buffer: t.buffer, offset, bytesPerRow: ROW * 4 }, { texture }, [
+        ROW,
+        full,
+        1,
+      ]);
+    }
+    if (rem > 0) {
+      enc.copyBufferToTexture(
+        { buffer: t.buffer, offset: offset + full * ROW * 4 },
+        { texture, origin: [0, full, 0] },
+        [rem, 1, 1],
+      );
+    }
+  });
+  return view;
+}
+
+/**
+ * Packs conv weights into an rgba32float texture (conv2d_pack_w.wgsl): texel (c4, r) holds
+ * v(r, 4c4..4c4+3), v(r, c) = w[(r / rd) * outer + (r % rd) * inner + c * cs], zero outside rows x cols.
+ */
+function packWeights(
+  rec: Recorder,
+  w: Tensor,
+  slot: string,
+  rows: number,
+  cols: number,
+  texW: number, // texels a row: ceil(cols / 4) or more
+  rd: number,
+  outer: number,
+  inner: number,
+  cs: number,
+  fold = 0,
+  base = 0,
+): GPUTextureView {
+  // rows beyond `fold` (0: none) continue in the next block of texW texel columns
+  const rh = fold > 0 ? Math.min(fold, rows) : rows;
+  const blocks = ceilDiv(rows, rh);
+  const { view } = scratch(rec.gpu, slot, "rgba32float", texW * blocks, rh);
+  rec.dispatch(
+    packKernel,
+    [w, view, rec.gpu.uniform([rows, cols, rd, outer, inner, cs, texW, rh, base])],
+    [ceilDiv(texW * blocks, 8), ceilDiv(rh, 8), 1],
+  );
+  return view;
+}
+
+const packKernel: Kernel = {
+  name: "conv2d_pack_w",
+  code: WGSL.conv2d_pack_w,
+  workgroupSize: [8, 8, 1],
+};
+
 /** Params words shared by the blocked shaders: the 11 of convParams plus `extra`. */
 function params(s: Conv2dShape, ho: number, wo: number, total: number, ...extra: number[]): number[] {
   return [s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, total, ...extra];
+}
+
+/** Whether the blocked kernels handle this shape (stride and kernel fit their unrolled segments). */
+export function blockedSupports(gpu: Gpu, s: Conv2dShape): boolean {
+  const side = Number(gpu.device.limits.maxTextureDimension2D);
+  return s.stride <= 2 && s.k <= 5 && s.cin * s.h * s.w <= maxFlat(gpu) &&
+    s.cout * s.h * s.w <= maxFlat(gpu) &&
+    s.cin * s.k * s.k <= side && s.cout * s.k * s.k <= side && Math.ceil(s.cout / 8) * 2 <= side &&
+    Math.ceil(s.cin / 8) * 2 <= side;
 }
 
 /** Blocked forward: see shaders/conv2d_fwd_blocked.wgsl. */
@@ -44,38 +157,119 @@ export function conv2dForwardBlocked(
   ho: number,
   wo: number,
 ): void {
-  const wb = ceilDiv(wo, PX);
-  const total = s.n * ho * wb;
-  const [gx, gy] = grid1d(ceilDiv(total, WG));
-  rec.dispatch(
-    kernel("conv2d_fwd_blocked", { WG, K: s.k, S: s.stride, HAS_BIAS: b ? 1 : 0 }),
-    [x, w, b ?? w, y, rec.gpu.uniform(params(s, ho, wo, total, wb))],
-    [gx, gy, ceilDiv(s.cout, FWD_COB)],
-  );
+  const kk = s.k * s.k;
+  const cq = ceilDiv(s.cout, 8) * 2;
+  const wt = packWeights(rec, w, "fwd_w", s.cin * kk, s.cout, cq, 0x7fffffff, 0, 1, s.cin * kk);
+  const chw = s.cin * s.h * s.w;
+  const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
+  const wb = ceilDiv(wo, 4);
+  const k = kernel("conv2d_fwd_blocked", { WG, K: s.k, S: s.stride, HAS_BIAS: b ? 1 : 0 });
+  for (let n0 = 0; n0 < s.n; n0 += chunk) {
+    const nb = Math.min(chunk, s.n - n0);
+    const xt = uploadFlat(rec, x, n0 * chw, nb * chw, "x");
+    const total = nb * ho * wb;
+    const [gx, gy] = grid1d(ceilDiv(total, WG));
+    rec.dispatch(k, [xt, wt, b ?? w, y, rec.gpu.uniform(params(s, ho, wo, total, wb, n0))], [gx, gy, cq / 2]);
+  }
 }
 
 /** Blocked input gradient: see shaders/conv2d_bwd_input_blocked.wgsl. */
 export function conv2dBackwardInputBlocked(
-  _rec: Recorder,
-  _dy: Tensor,
-  _w: Tensor,
-  _dx: Tensor,
-  _s: Conv2dShape,
-  _ho: number,
-  _wo: number,
+  rec: Recorder,
+  dy: Tensor,
+  w: Tensor,
+  dx: Tensor,
+  s: Conv2dShape,
+  ho: number,
+  wo: number,
 ): void {
-  throw new Error("todo");
+  const kk = s.k * s.k;
+  const cq = ceilDiv(s.cin, 8) * 2;
+  const wt = packWeights(rec, w, "bwd_w", s.cout * kk, s.cin, cq, kk, s.cin * kk, 1, kk);
+  const chw = s.cout * ho * wo;
+  const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
+  const wq = s.stride * ceilDiv(ceilDiv(s.w, s.stride), 4);
+  const k = kernel("conv2d_bwd_input_blocked", { WG, K: s.k, S: s.stride });
+  for (let n0 = 0; n0 < s.n; n0 += chunk) {
+    const nb = Math.min(chunk, s.n - n0);
+    const dyt = uploadFlat(rec, dy, n0 * chw, nb * chw, "dy");
+    const total = nb * s.h * wq;
+    const [gx, gy] = grid1d(ceilDiv(total, WG));
+    rec.dispatch(k, [dyt, wt, dx, rec.gpu.uniform(params(s, ho, wo, total, wq, n0))], [gx, gy, cq / 2]);
+  }
 }
 
-/** Blocked weight gradient: see shaders/conv2d_bwd_weight_blocked.wgsl. */
+/** Rows of a packed dy texture before they fold into the next column block (conv2d_bwd_weight_blocked). */
+const DY_FOLD = 8192;
+/** Invocations the weight gradient aims for before it stops splitting the batch (split-K). */
+const DW_TARGET_INVOCATIONS = 2048;
+
+/** Blocked weight gradient (dw +=): see shaders/conv2d_bwd_weight_blocked.wgsl. */
 export function conv2dBackwardWeightBlocked(
-  _rec: Recorder,
-  _x: Tensor,
-  _dy: Tensor,
-  _dw: Tensor,
-  _s: Conv2dShape,
-  _ho: number,
-  _wo: number,
+  rec: Recorder,
+  x: Tensor,
+  dy: Tensor,
+  dw: Tensor,
+  s: Conv2dShape,
+  ho: number,
+  wo: number,
 ): void {
-  throw new Error("todo");
+  const gpu = rec.gpu;
+  const kk = s.k * s.k;
+  const cq = ceilDiv(s.cout, 8) * 2;
+  const side = Number(gpu.device.limits.maxTextureDimension2D);
+  const chw = s.cin * s.h * s.w;
+  // a chunk of images must fit the flat x texture and the folded dy texture
+  const dyRows = Math.floor(side / cq) * DY_FOLD;
+  const chunk = Math.max(1, Math.min(Math.floor(maxFlat(gpu) / chw), Math.floor(dyRows / (ho * wo))));
+  const perInv = s.cin * s.k * ceilDiv(s.cout, 8);
+  const want = Math.max(1, Math.ceil(DW_TARGET_INVOCATIONS / perInv));
+  // split plan: per chunk, `spl` splits of `per` images
+  const plan: { n0: number; nb: number; per: number; spl: number; s0: number }[] = [];
+  let splits = 0;
+  for (let n0 = 0; n0 < s.n; n0 += chunk) {
+    const nb = Math.min(chunk, s.n - n0);
+    const per = ceilDiv(nb, Math.min(nb, want));
+    const spl = ceilDiv(nb, per);
+    plan.push({ n0, nb, per, spl, s0: splits });
+    splits += spl;
+  }
+  const m = s.cout * s.cin * kk;
+  const direct = splits === 1;
+  const part = direct ? null : gpu.tensor([splits, m]);
+  const k = kernel("conv2d_bwd_weight_blocked", { WG, K: s.k, S: s.stride, SPLIT: direct ? 0 : 1 });
+  for (const c of plan) {
+    const xt = uploadFlat(rec, x, c.n0 * chw, c.nb * chw, "x");
+    const rows = c.nb * ho * wo;
+    const dyt = packWeights(
+      rec,
+      dy,
+      "dy_packed",
+      rows,
+      s.cout,
+      cq,
+      ho * wo,
+      s.cout * ho * wo,
+      1,
+      ho * wo,
+      DY_FOLD,
+      c.n0 * s.cout * ho * wo,
+    );
+    const total = c.spl * s.cin * s.k;
+    const [gx, gy] = grid1d(ceilDiv(total, WG));
+    rec.dispatch(
+      k,
+      [xt, dyt, part ?? dw, gpu.uniform(params(s, ho, wo, total, c.nb, c.per, cq, c.s0))],
+      [gx, gy, cq / 2],
+    );
+  }
+  if (part) {
+    const [gx, gy] = grid1d(ceilDiv(m, WG));
+    rec.dispatch(kernel("conv2d_bwd_weight_reduce", { WG }), [part, dw, gpu.uniform([m, splits])], [
+      gx,
+      gy,
+      1,
+    ]);
+    part.dispose();
+  }
 }

@@ -4,7 +4,10 @@
  * (accumulated, +=), on the GPU and as CPU references.
  *
  * Two GPU variants: "naive" (one output per invocation; obviously correct, kept for debugging) and
- * "blocked" (register-blocked kernels tuned for llvmpipe, see the shaders' headers). "auto" picks blocked.
+ * "blocked" (register-blocked kernels tuned for llvmpipe, see the shaders' headers): forward and input
+ * gradient run the implicit-GEMM kernel of _conv2d_gemm.ts (16 channels x 16 pixels an invocation, padded
+ * image texture, uniform-buffer weights), the weight gradient the split-K kernel of _conv2d_blocked.ts.
+ * "auto" picks blocked.
  * @module
  */
 
@@ -13,10 +16,12 @@ import type { Recorder } from "../gpu/gpu.ts";
 import { grid1d, type Kernel } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import {
+  blockedSupports,
   conv2dBackwardInputBlocked,
   conv2dBackwardWeightBlocked,
   conv2dForwardBlocked,
 } from "./_conv2d_blocked.ts";
+import { conv2dBackwardInputGemm, conv2dForwardGemm, gemmSupports } from "./_conv2d_gemm.ts";
 
 /** Shape of a convolution: input (n, cin, h, w), weights (cout, cin, k, k), stride, zero padding. */
 export interface Conv2dShape {
@@ -38,7 +43,10 @@ export interface Conv2dShape {
   pad: number;
 }
 
-/** Which GPU kernels to use: "naive" (debugging), "blocked" (fast), "auto" (= blocked). */
+/**
+ * Which GPU kernels to use: "naive" (debugging), "blocked" (fast), "auto" (= blocked). Shapes the blocked
+ * kernels don't cover (stride > 2, kernel > 5, tensors beyond the texture limits) run the naive ones.
+ */
 export type ConvVariant = "naive" | "blocked" | "auto";
 
 /** Output size [Ho, Wo] = floor((h + 2 pad - k) / stride) + 1. */
@@ -79,7 +87,9 @@ export function checkConv2d(
     if (!t) continue;
     const shape = want[name];
     if (t.size !== shape.reduce((a, b) => a * b, 1)) {
-      throw new Error(`${fn}: ${name} must have shape (${shape}) (${shape.join("*")} values), got (${t.shape})`);
+      throw new Error(
+        `${fn}: ${name} must have shape (${shape}) (${shape.join("*")} values), got (${t.shape})`,
+      );
     }
   }
   return [ho, wo];
@@ -138,7 +148,12 @@ export function conv2dForward(
 ): void {
   const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
   distinct("conv2dForward", [y], [x, w, b]);
-  if (variant !== "naive") return conv2dForwardBlocked(rec, x, w, b, y, s, ho, wo);
+  if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
+    return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo);
+  }
+  if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
+    return conv2dForwardBlocked(rec, x, w, b, y, s, ho, wo);
+  }
   const total = s.n * s.cout * ho * wo;
   rec.dispatch(
     naiveFwd(b !== null),
@@ -158,7 +173,12 @@ export function conv2dBackwardInput(
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardInput", s, { dy, w, dx });
   distinct("conv2dBackwardInput", [dx], [dy, w]);
-  if (variant !== "naive") return conv2dBackwardInputBlocked(rec, dy, w, dx, s, ho, wo);
+  if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
+    return conv2dBackwardInputGemm(rec, dy, w, dx, s, ho, wo);
+  }
+  if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
+    return conv2dBackwardInputBlocked(rec, dy, w, dx, s, ho, wo);
+  }
   const total = s.n * s.cin * s.h * s.w;
   rec.dispatch(
     naiveBwdInput,
@@ -182,7 +202,7 @@ export function conv2dBackwardWeight(
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardWeight", s, { x, dy, dw, db });
   distinct("conv2dBackwardWeight", db ? [dw, db] : [dw], [x, dy]);
-  if (variant !== "naive") {
+  if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
     conv2dBackwardWeightBlocked(rec, x, dy, dw, s, ho, wo);
   } else {
     const total = s.cout * s.cin * s.k * s.k;

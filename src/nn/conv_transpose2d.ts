@@ -6,7 +6,10 @@
  * Variants: "naive" (one output per invocation, storage-buffer loads; kept for debugging) and "blocked"
  * (register tiles over pixels x channels, inputs packed into channel-last rgba32float textures that
  * llvmpipe gathers quickly). The blocked forward runs one dispatch per output parity class, so each
- * output only visits the taps that reach it (k4 s2: 2 x 2 taps a channel instead of 4 x 4).
+ * output only visits the taps that reach it (k4 s2: 2 x 2 taps a channel instead of 4 x 4). "tiled"
+ * (implicit GEMMs staged through workgroup shared memory, see _conv_tiled.ts) is for real GPUs, whose
+ * storage-buffer loads are fast; "auto" picks it on a non-fallback adapter and "blocked" on a fallback
+ * (software) adapter such as llvmpipe, where shared memory and barriers only cost.
  * @module
  */
 
@@ -14,7 +17,13 @@ import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { maxTextureSide, packToTexture } from "./matmul.ts";
+import { maxTextureSide, packToTexture, preferTiled, scratchTexture, tileWorkgroup } from "./matmul.ts";
+import {
+  convTBackwardInputTiled,
+  convTBackwardWeightTiled,
+  convTForwardTiled,
+  type TiledConvTShape,
+} from "./_conv_tiled.ts";
 
 /** Sizes of a transposed convolution: input (N, Cin, H, W), Cout output channels, K x K kernel. */
 export interface ConvT2dShape {
@@ -28,8 +37,12 @@ export interface ConvT2dShape {
   pad: number;
 }
 
-/** Which kernels run: "naive" (one output per invocation), "blocked" (register tiles), "auto" (fastest). */
-export type ConvVariant = "naive" | "blocked" | "auto";
+/**
+ * Which kernels run: "naive" (one output per invocation), "blocked" (register tiles from textures, for
+ * llvmpipe), "tiled" (shared-memory tiles, for real GPUs), "auto" ("tiled" on a real GPU, "blocked" on a
+ * fallback adapter; "naive" where the chosen kernels do not fit the device).
+ */
+export type ConvVariant = "naive" | "blocked" | "tiled" | "auto";
 
 /** Output (Ho, Wo) of a transposed convolution: (H - 1) * stride - 2 * pad + K. */
 export function convT2dOutputSize(s: ConvT2dShape): [number, number] {
@@ -38,12 +51,16 @@ export function convT2dOutputSize(s: ConvT2dShape): [number, number] {
 
 function checkShape(s: ConvT2dShape, fn: string): [number, number] {
   for (const f of ["n", "cin", "h", "w", "cout", "k", "stride"] as const) {
-    if (!Number.isInteger(s[f]) || s[f] < 1) throw new Error(`${fn}: ${f} = ${s[f]} must be a positive integer`);
+    if (!Number.isInteger(s[f]) || s[f] < 1) {
+      throw new Error(`${fn}: ${f} = ${s[f]} must be a positive integer`);
+    }
   }
   if (!Number.isInteger(s.pad) || s.pad < 0) throw new Error(`${fn}: pad = ${s.pad} must be an integer >= 0`);
   const [ho, wo] = convT2dOutputSize(s);
   if (ho < 1 || wo < 1) {
-    throw new Error(`${fn}: output ${ho}x${wo} is empty for H=${s.h} W=${s.w} k=${s.k} stride=${s.stride} pad=${s.pad}`);
+    throw new Error(
+      `${fn}: output ${ho}x${wo} is empty for H=${s.h} W=${s.w} k=${s.k} stride=${s.stride} pad=${s.pad}`,
+    );
   }
   return [ho, wo];
 }
@@ -67,23 +84,32 @@ const naive = (name: string, code: string, extra: Record<string, number> = {}): 
   workgroupSize: [WG, 1, 1],
 });
 
-const TILE_WG: [number, number] = [8, 8];
-/** Pixels and channels an invocation of the blocked forward / backward-input kernels computes (const TP, 4*TC4). */
-const TP = 8, TC = 8;
-/** Input and output channels an invocation of the blocked backward-weight kernel computes (4*TCI4, 4*TCO4). */
-const WCI = 8, WCO = 8;
+/** Pixels and channels an invocation of the blocked forward / backward-input kernels computes (16 x 16 in the shaders). */
+const TP = 16, TC = 16;
+/** Input and output channels an invocation of the blocked backward-weight kernel computes (16 x 16). */
+const WCI = 16, WCO = 16;
 const BWW_WG = 8;
 
-const tiled = (name: string, code: string, extra: Record<string, number> = {}): Kernel => ({
-  name: `${name}${Object.entries(extra).map(([k, v]) => `.${k}${v}`).join("")}`,
-  code,
-  constants: { WG_X: TILE_WG[0], WG_Y: TILE_WG[1], ...extra },
-  workgroupSize: [TILE_WG[0], TILE_WG[1], 1],
-});
+/** A blocked kernel over (pixel tiles, channel tiles) with a workgroup shaped by the channel tiles. */
+function tiled(name: string, code: string, channelTiles: number, extra: Record<string, number> = {}): Kernel {
+  const [wx, wy] = tileWorkgroup(channelTiles);
+  return {
+    name: `${name}${Object.entries(extra).map(([k, v]) => `.${k}${v}`).join("")}.${wx}x${wy}`,
+    code,
+    constants: { WG_X: wx, WG_Y: wy, ...extra },
+    workgroupSize: [wx, wy, 1],
+  };
+}
 
 const convPackKernel: Kernel = {
   name: "conv_t2d_pack",
   code: WGSL.conv_t2d_pack,
+  constants: { WG_X: 8, WG_Y: 8 },
+  workgroupSize: [8, 8, 1],
+};
+const convPackVec4Kernel: Kernel = {
+  name: "conv_t2d_pack_vec4",
+  code: WGSL.conv_t2d_pack_vec4,
   constants: { WG_X: 8, WG_Y: 8 },
   workgroupSize: [8, 8, 1],
 };
@@ -110,13 +136,18 @@ function packImage(
 ): GPUTextureView {
   const [n, c, h, w] = dims;
   const [tw, th] = packedSize(n, c, h, w, border);
-  // an empty view: conv_t2d_pack fills the whole texture, packToTexture only allocates it here
-  const tex = packToTexture.scratch(rec.gpu, slot, tw, th);
-  rec.dispatch(
-    convPackKernel,
-    [t, tex, rec.gpu.uniform([n, c, h, w, ceilDiv(c, 4), border])],
-    [ceilDiv(tw, 8), ceilDiv(th, 8), 1],
-  );
+  // One layout per texture (the vec4 pack leaves the border untouched, relying on it staying zero).
+  const tex = scratchTexture(rec.gpu, `${slot}.${dims.join("x")}b${border}`, tw, th);
+  const u = rec.gpu.uniform([n, c, h, w, ceilDiv(c, 4), border]);
+  if (w % 4 === 0) {
+    rec.dispatch(convPackVec4Kernel, [t, tex, u], [
+      ceilDiv((w / 4) * ceilDiv(c, 4), 8),
+      ceilDiv(n * h, 8),
+      1,
+    ]);
+  } else {
+    rec.dispatch(convPackKernel, [t, tex, u], [ceilDiv(tw, 8), ceilDiv(th, 8), 1]);
+  }
   return tex;
 }
 
@@ -133,12 +164,13 @@ function forwardBorder(s: ConvT2dShape, ho: number, wo: number): number {
       }
     }
   }
-  // positions of a class are flat over (n, qy, qx); the extra row/column of a smaller class stays inside
-  return b + 1;
+  return b;
 }
 
 interface Plan {
   blocked: boolean;
+  /** Try the tiled kernels first (they fall back to `blocked` when their grid is too large). */
+  tiled: boolean;
 }
 
 /** Whether the blocked kernels' textures fit the device (else "auto" runs the naive ones). */
@@ -153,20 +185,40 @@ function blockedFits(rec: Recorder, s: ConvT2dShape, ho: number, wo: number): bo
     [ceilDiv(s.cout, 4), ceilDiv(s.cin, 4) * 4 * kk],
     [ceilDiv(s.cin, 4), ceilDiv(s.cout, 4) * 4 * kk],
   ];
-  const groups = Math.max(ceilDiv(s.n * s.h * s.w, TP * TILE_WG[0]), ceilDiv(s.n * ho * wo, TP * TILE_WG[0]));
+  const groups = Math.max(ceilDiv(s.n * s.h * s.w, TP * 8), ceilDiv(s.n * ho * wo, TP * 8));
   return sizes.every(([a, b]) => a <= max && b <= max) && groups <= MAX_GROUPS_PER_DIM;
 }
 
-function plan(rec: Recorder, s: ConvT2dShape, ho: number, wo: number, variant: ConvVariant, fn: string): Plan {
-  if (variant === "naive") return { blocked: false };
+function plan(
+  rec: Recorder,
+  s: ConvT2dShape,
+  ho: number,
+  wo: number,
+  variant: ConvVariant,
+  fn: string,
+): Plan {
+  if (variant === "naive") return { blocked: false, tiled: false };
+  if (variant === "tiled") return { blocked: false, tiled: true };
   const fits = blockedFits(rec, s, ho, wo);
+  if (variant === "auto" && preferTiled(rec.gpu)) return { blocked: fits, tiled: true };
   if (variant === "blocked" && !fits) {
     throw new Error(
       `${fn}: shape ${JSON.stringify(s)} is too large for the blocked kernels' textures ` +
         `(maxTextureDimension2D ${maxTextureSide(rec.gpu)}); use variant "auto" or "naive"`,
     );
   }
-  return { blocked: fits };
+  return { blocked: fits, tiled: false };
+}
+
+function tiledShape(s: ConvT2dShape, ho: number, wo: number): TiledConvTShape {
+  return { ...s, ho, wo };
+}
+
+function tiledTooLarge(fn: string, s: ConvT2dShape): Error {
+  return new Error(
+    `${fn}: shape ${JSON.stringify(s)} needs over 65535 workgroups a side for the tiled kernels; ` +
+      `use variant "auto" or "naive"`,
+  );
 }
 
 /**
@@ -191,7 +243,12 @@ export function convT2dForward(
     throw new Error(`${fn}: y must not share a buffer with x, w or b (WebGPU forbids the alias)`);
   }
   const hasBias = b ? 1 : 0;
-  if (!plan(rec, s, ho, wo, variant, fn).blocked) {
+  const pl = plan(rec, s, ho, wo, variant, fn);
+  if (pl.tiled) {
+    if (convTForwardTiled(rec, x, w, b, y, tiledShape(s, ho, wo))) return;
+    if (variant === "tiled") throw tiledTooLarge(fn, s);
+  }
+  if (!pl.blocked) {
     rec.dispatch(
       naive("conv_t2d_fwd_naive", WGSL.conv_t2d_fwd_naive, { HAS_BIAS: hasBias }),
       [x, w, b ?? x, y, rec.gpu.uniform(uniformParams(s, ho, wo))],
@@ -212,15 +269,34 @@ export function convT2dForward(
     cin4 * 4 * kk,
     "ct.wf",
   );
-  const kernel = tiled("conv_t2d_fwd_blocked", WGSL.conv_t2d_fwd_blocked, { HAS_BIAS: hasBias });
+  const kernel = tiled("conv_t2d_fwd_blocked", WGSL.conv_t2d_fwd_blocked, ceilDiv(s.cout, TC), {
+    HAS_BIAS: hasBias,
+  });
+  const [wx, wy] = kernel.workgroupSize;
   for (let py = 0; py < s.stride; py++) {
     for (let px = 0; px < s.stride; px++) {
       const hq = ceilDiv(ho - py, s.stride), wq = ceilDiv(wo - px, s.stride);
       if (hq <= 0 || wq <= 0) continue;
-      const u = rec.gpu.uniform([s.n, cin4, s.h, s.w, s.cout, s.k, s.stride, s.pad, ho, wo, hq, wq, py, px, border]);
+      const u = rec.gpu.uniform([
+        s.n,
+        cin4,
+        s.h,
+        s.w,
+        s.cout,
+        s.k,
+        s.stride,
+        s.pad,
+        ho,
+        wo,
+        hq,
+        wq,
+        py,
+        px,
+        border,
+      ]);
       rec.dispatch(kernel, [xt, wt, b ?? x, y, u], [
-        ceilDiv(s.n * hq * wq, TP * TILE_WG[0]),
-        ceilDiv(s.cout, TC * TILE_WG[1]),
+        ceilDiv(s.n * hq * wq, TP * wx),
+        ceilDiv(s.cout, TC * wy),
         1,
       ]);
     }
@@ -244,7 +320,12 @@ export function convT2dBackwardInput(
   if (dx.buffer === dy.buffer || dx.buffer === w.buffer) {
     throw new Error(`${fn}: dx must not share a buffer with dy or w (WebGPU forbids the alias)`);
   }
-  if (!plan(rec, s, ho, wo, variant, fn).blocked) {
+  const pl = plan(rec, s, ho, wo, variant, fn);
+  if (pl.tiled) {
+    if (convTBackwardInputTiled(rec, dy, w, null, dx, tiledShape(s, ho, wo))) return;
+    if (variant === "tiled") throw tiledTooLarge(fn, s);
+  }
+  if (!pl.blocked) {
     rec.dispatch(
       naive("conv_t2d_bwd_input_naive", WGSL.conv_t2d_bwd_input_naive),
       [dy, w, dx, rec.gpu.uniform(uniformParams(s, ho, wo))],
@@ -265,15 +346,13 @@ export function convT2dBackwardInput(
     "ct.wb",
   );
   const u = rec.gpu.uniform([s.n, cout4, s.h, s.w, s.cin, s.k, s.stride, s.pad, ho, wo, s.pad]);
-  rec.dispatch(tiled("conv_t2d_bwd_input_blocked", WGSL.conv_t2d_bwd_input_blocked), [dyt, wt, dx, u], [
-    ceilDiv(s.n * s.h * s.w, TP * TILE_WG[0]),
-    ceilDiv(s.cin, TC * TILE_WG[1]),
-    1,
-  ]);
+  const kernel = tiled("conv_t2d_bwd_input_blocked", WGSL.conv_t2d_bwd_input_blocked, ceilDiv(s.cin, TC));
+  const [wx, wy] = kernel.workgroupSize;
+  rec.dispatch(kernel, [dyt, wt, dx, u], [ceilDiv(s.n * s.h * s.w, TP * wx), ceilDiv(s.cin, TC * wy), 1]);
 }
 
 /** Invocations the backward-weight kernel should have at least, before splitting its reduction. */
-const MIN_BWW_INVOCATIONS = 2048;
+const MIN_BWW_INVOCATIONS = 512;
 
 /**
  * dw += gradient of the transposed convolution wrt its weight, and db += sum of dy over N, Ho, Wo
@@ -298,7 +377,12 @@ export function convT2dBackwardWeight(
     throw new Error(`${fn}: dw and db must not share a buffer with x or dy (WebGPU forbids the alias)`);
   }
   if (db) rec.dispatch(channelSumKernel, [dy, db, rec.gpu.uniform([s.n, s.cout, ho * wo])], [s.cout, 1, 1]);
-  if (!plan(rec, s, ho, wo, variant, fn).blocked) {
+  const pl = plan(rec, s, ho, wo, variant, fn);
+  if (pl.tiled) {
+    if (convTBackwardWeightTiled(rec, x, dy, dw, tiledShape(s, ho, wo))) return;
+    if (variant === "tiled") throw tiledTooLarge(fn, s);
+  }
+  if (!pl.blocked) {
     rec.dispatch(
       naive("conv_t2d_bwd_weight_naive", WGSL.conv_t2d_bwd_weight_naive),
       [x, dy, dw, rec.gpu.uniform(uniformParams(s, ho, wo))],
@@ -317,7 +401,22 @@ export function convT2dBackwardWeight(
   const splits = ceilDiv(rows, rps);
   const xt = packImage(rec, x, [s.n, s.cin, s.h, s.w], 0, "ct.x");
   const dyt = packImage(rec, dy, [s.n, s.cout, ho, wo], s.pad, "ct.dy");
-  const u = rec.gpu.uniform([s.n, cin4, s.h, s.w, cout4, s.k, s.stride, s.pad, ho, wo, s.pad, rps, s.cin, s.cout]);
+  const u = rec.gpu.uniform([
+    s.n,
+    cin4,
+    s.h,
+    s.w,
+    cout4,
+    s.k,
+    s.stride,
+    s.pad,
+    ho,
+    wo,
+    s.pad,
+    rps,
+    s.cin,
+    s.cout,
+  ]);
   const grid: [number, number, number] = [ceilDiv(cells, BWW_WG), cib, splits];
   const kernel = (acc: number): Kernel => ({
     name: `conv_t2d_bwd_weight_blocked.${acc}`,

@@ -3,9 +3,9 @@
  * head and the discriminator. Forward and backward on the GPU and as CPU references; the input gradient is
  * written (=).
  *
- * The forward gives each plane one workgroup that tree-reduces in workgroup memory ("blocked"), or one
- * invocation that sums it serially ("naive"). "auto" sizes the workgroup to the plane: about 4 values an
- * invocation, 1 to 64 invocations, so the 4x4 planes of a discriminator head do not pay for 64-wide barriers.
+ * The forward gives each plane one invocation that sums it serially ("naive"), or 64 invocations that
+ * tree-reduce in workgroup memory ("blocked"); "auto" picks by plane size (serial for the small planes of
+ * classifier and discriminator heads, where barriers cost more than they save).
  * @module
  */
 
@@ -17,18 +17,22 @@ import type { NormVariant } from "./batch_norm.ts";
 
 /** Options of {@linkcode globalAvgPoolForward}. */
 export interface GlobalPoolOptions {
-  /** Kernel variant (default "auto"): "naive" one invocation a plane, "blocked" 64, "auto" by plane size. */
+  /**
+   * Kernel variant (default "auto"): "naive" one invocation a plane, "blocked" 64 invocations a plane
+   * reducing in workgroup memory, "auto" by plane size (see {@linkcode globalPoolLanes}).
+   */
   variant?: NormVariant;
 }
 
+const FWD_WG = 64;
 const BWD_WG = 256;
 
-function fwdKernel(wg: number): Kernel {
+function fwdKernel(lanes: number): Kernel {
   return {
-    name: `global_avg_pool_fwd.wg${wg}`,
+    name: `global_avg_pool_fwd.l${lanes}`,
     code: WGSL.global_avg_pool_fwd,
-    constants: { WG: wg },
-    workgroupSize: [wg, 1, 1],
+    constants: { WG: FWD_WG, LANES: lanes },
+    workgroupSize: [FWD_WG, 1, 1],
   };
 }
 const bwdKernel: Kernel = {
@@ -38,13 +42,17 @@ const bwdKernel: Kernel = {
   workgroupSize: [BWD_WG, 1, 1],
 };
 
-/** Workgroup size of the forward reduction for planes of `s` values. */
-export function globalPoolWorkgroup(s: number, variant: NormVariant = "auto"): number {
+/**
+ * Invocations that share one plane of `s` values in the forward. "auto": one (serial sums, no barriers) up to
+ * 32x32 planes, where llvmpipe measured fastest; beyond, about 256 values an invocation, at most 64.
+ */
+export function globalPoolLanes(s: number, variant: NormVariant = "auto"): number {
   if (variant === "naive") return 1;
-  if (variant === "blocked") return 64;
-  let wg = 1;
-  while (wg < 64 && wg * 4 < s) wg *= 2;
-  return wg;
+  if (variant === "blocked") return FWD_WG;
+  if (s <= 1024) return 1;
+  let lanes = 1;
+  while (lanes < FWD_WG && lanes * 256 < s) lanes *= 2;
+  return lanes;
 }
 
 /** Throws unless `t` is 4-D; returns its (N, C, H, W). */
@@ -71,10 +79,11 @@ export function globalAvgPoolForward(
   expectShape("globalAvgPoolForward", "y", y, [n, c]);
   if (x.buffer === y.buffer) throw new Error("globalAvgPoolForward: y must not share a buffer with x");
   const s = h * w;
+  const lanes = globalPoolLanes(s, opts.variant);
   rec.dispatch(
-    fwdKernel(globalPoolWorkgroup(s, opts.variant)),
+    fwdKernel(lanes),
     [x, y, rec.gpu.uniform([n * c, s])],
-    grid1d(n * c),
+    grid1d(Math.ceil((n * c * lanes) / FWD_WG)),
   );
 }
 

@@ -30,7 +30,9 @@ function shapeOf(x: Tensor, w: Tensor, fn: string): LinearShape {
     throw new Error(`${fn}: x must be (N, In) and W (Out, In); got x ${x.shape}, W ${w.shape}`);
   }
   if (x.shape[1] !== w.shape[1]) {
-    throw new Error(`${fn}: x has ${x.shape[1]} features but W (Out, In) = (${w.shape}) expects ${w.shape[1]}`);
+    throw new Error(
+      `${fn}: x has ${x.shape[1]} features but W (Out, In) = (${w.shape}) expects ${w.shape[1]}`,
+    );
   }
   return { n: x.shape[0], in: x.shape[1], out: w.shape[0] };
 }
@@ -64,7 +66,9 @@ export function linearBackwardInput(
   if (w.shape.length !== 2) throw new Error(`linearBackwardInput: W must be (Out, In), got ${w.shape}`);
   const [out, inF] = w.shape;
   const n = dy.size / out;
-  if (!Number.isInteger(n)) throw new Error(`linearBackwardInput: dy has ${dy.size} values, not N * Out = N * ${out}`);
+  if (!Number.isInteger(n)) {
+    throw new Error(`linearBackwardInput: dy has ${dy.size} values, not N * Out = N * ${out}`);
+  }
   expectSize(dx, n * inF, "dx (N, In)", "linearBackwardInput");
   matmul(rec, dy, w, dx, { m: n, n: inF, k: out }, variant);
 }

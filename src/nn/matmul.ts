@@ -2,17 +2,20 @@
  * General matrix product C = op(A) op(B) (+= C when accumulating), row-major, on the GPU and as a CPU
  * reference: the building block of the linear layer.
  *
- * Two kernels: "naive" (one output per invocation, storage-buffer loads; kept for debugging) and
- * "blocked" (each invocation keeps an 8 x 8 block of C in registers and reads its operands with
- * `textureLoad` from rgba32float textures). On llvmpipe a storage-buffer load runs as a per-lane loop
- * while a texel fetch is one vector gather, so packing both operands into textures first (one cheap
- * pass over each, which also resolves transposes) makes the product several times faster.
+ * Three kernels: "naive" (one output per invocation, storage-buffer loads; kept for debugging),
+ * "blocked" (each invocation keeps a 16 x 16 block of C in registers and reads its operands with
+ * `textureLoad` from rgba32float textures) and "tiled" (classic shared-memory tiling for real GPUs).
+ * On llvmpipe a storage-buffer load runs as a per-lane loop while a texel fetch is one vector gather,
+ * so packing both operands into textures first (one cheap pass over each, which also resolves
+ * transposes) makes the product several times faster there; workgroup memory and barriers only cost.
+ * Real GPUs read storage buffers fast and want workgroup tiles staged through shared memory, so
+ * "auto" picks "blocked" on a fallback (software) adapter and "tiled" on any other.
  * @module
  */
 
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
-import { ceilDiv, type Kernel } from "../gpu/kernel.ts";
+import { ceilDiv, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 
 /** Shape of C (m, n) = op(A) (m, k) op(B) (k, n). */
@@ -31,14 +34,54 @@ export interface MatmulShape {
   accumulate?: boolean;
 }
 
-/** Which kernel runs: "naive" (one output per invocation), "blocked" (register tiles), "auto" (fastest). */
-export type MatmulVariant = "naive" | "blocked" | "auto";
+/**
+ * Which kernel runs: "naive" (one output per invocation), "blocked" (register tiles from textures, for
+ * llvmpipe), "tiled" (shared-memory tiles, for real GPUs), "auto" (by adapter, see {@linkcode preferTiled}).
+ */
+export type MatmulVariant = "naive" | "blocked" | "tiled" | "auto";
+
+/**
+ * Whether "auto" should run the shared-memory "tiled" kernels on this device: true on real GPUs, false
+ * on fallback (software) adapters such as llvmpipe or SwiftShader, where barriers and workgroup memory
+ * make kernels slower and the texture-fed "blocked" kernels win.
+ */
+export function preferTiled(gpu: Gpu): boolean {
+  return !gpu.adapter.isFallbackAdapter;
+}
+
+/** Workgroups a tiled dispatch should have at least to fill a big GPU (about 2 per SM on an H100). */
+const TILED_MIN_GROUPS = 256;
+
+/**
+ * Workgroup (x, y) for the tiled kernels, whose workgroup owns a (4y) x (4x) tile of a (rows, cols)
+ * output: as large as 16 x 16 (64 x 64 outputs), but no larger than the output needs (a transposed conv
+ * with 8 output channels gets 8-row tiles, widened to 32 x 2 invocations to keep 64 lanes busy), and
+ * shrunk while that leaves fewer than `TILED_MIN_GROUPS` workgroups (times `extra` for grids with a third
+ * dimension), down to 64 invocations. Powers of two only, so few pipelines exist.
+ */
+export function tiledWorkgroup(rows: number, cols: number, extra = 1): [number, number] {
+  let y = 1, x = 1;
+  while (y < 16 && 4 * y < rows) y *= 2;
+  while (x < 16 && 4 * x < cols) x *= 2;
+  while (x * y < 64 && x < 32 && 4 * x < cols) x *= 2;
+  while (x * y < 64 && y < 32 && 4 * y < rows) y *= 2;
+  const groups = () => ceilDiv(rows, 4 * y) * ceilDiv(cols, 4 * x) * extra;
+  while (groups() < TILED_MIN_GROUPS && x * y > 64) {
+    if (x >= y) x /= 2;
+    else y /= 2;
+  }
+  return [x, y];
+}
+
+/** Reduction step of the tiled kernels (values of k staged per barrier pair). */
+export const TILED_BK = 16;
 
 // ---------------------------------------------------------------- texture packing (shared with conv)
 
+const TEX_COPY_DST = 0x02;
 const TEX_STORAGE_BINDING = 0x08;
 const TEX_TEXTURE_BINDING = 0x04;
-const scratchTextures = new WeakMap<Gpu, Map<string, GPUTextureView>>();
+const scratchTextures = new WeakMap<Gpu, Map<string, { texture: GPUTexture; view: GPUTextureView }>>();
 
 /** Largest 2-D texture side the device allows (8192 unless more was requested). */
 export function maxTextureSide(gpu: Gpu): number {
@@ -50,27 +93,42 @@ export function maxTextureSide(gpu: Gpu): number {
  * (gpu, slot, size) and reused: dispatches run in order, so a later pack may overwrite it after
  * the kernel that read it.
  */
-function scratchTexture(gpu: Gpu, slot: string, width: number, height: number): GPUTextureView {
+export function scratchTexture(gpu: Gpu, slot: string, width: number, height: number): GPUTextureView {
+  return scratch(gpu, slot, width, height).view;
+}
+
+function scratch(
+  gpu: Gpu,
+  slot: string,
+  width: number,
+  height: number,
+): { texture: GPUTexture; view: GPUTextureView } {
   let map = scratchTextures.get(gpu);
   if (!map) scratchTextures.set(gpu, map = new Map());
   const key = `${slot}:${width}x${height}`;
-  let view = map.get(key);
-  if (!view) {
-    const tex = gpu.device.createTexture({
+  let entry = map.get(key);
+  if (!entry) {
+    const texture = gpu.device.createTexture({
       label: `scratch ${key}`,
       size: [width, height],
       format: "rgba32float",
-      usage: TEX_STORAGE_BINDING | TEX_TEXTURE_BINDING,
+      usage: TEX_STORAGE_BINDING | TEX_TEXTURE_BINDING | TEX_COPY_DST,
     });
-    view = tex.createView();
-    map.set(key, view);
+    entry = { texture, view: texture.createView() };
+    map.set(key, entry);
   }
-  return view;
+  return entry;
 }
 
 const packKernel: Kernel = {
   name: "matmul_pack",
   code: WGSL.matmul_pack,
+  constants: { WG_X: 8, WG_Y: 8 },
+  workgroupSize: [8, 8, 1],
+};
+const packVec4Kernel: Kernel = {
+  name: "matmul_pack_vec4",
+  code: WGSL.matmul_pack_vec4,
   constants: { WG_X: 8, WG_Y: 8 },
   workgroupSize: [8, 8, 1],
 };
@@ -104,22 +162,51 @@ export function packToTexture(
   texH: number,
   slot: string,
 ): GPUTextureView {
-  const tex = scratchTexture(rec.gpu, slot, texW, texH);
+  const { texture, view: tex } = scratch(rec.gpu, slot, texW, texH);
+  // Whole rows, contiguous, exactly filling the texture, 256-byte row pitch: a plain copy (a memcpy in
+  // llvmpipe, some 20x cheaper than a packing dispatch, which pays for a texture store a texel).
+  if (
+    view.rd === undefined && view.cs === 1 && (view.base ?? 0) === 0 && view.rs === view.cols &&
+    view.cols === texW * 4 && view.rows === texH && (view.cols * 4) % 256 === 0
+  ) {
+    rec.encode((enc) =>
+      enc.copyBufferToTexture({ buffer: src.buffer, offset: src.offset, bytesPerRow: view.cols * 4 }, {
+        texture,
+      }, [
+        texW,
+        texH,
+      ])
+    );
+    return tex;
+  }
   // the shader computes (r / rd) * outer + (r % rd) * inner
   const rd = view.rd ?? 0x7fffffff;
   const u = rec.gpu.uniform([view.rows, view.cols, view.rs2 ?? 0, view.cs, view.base ?? 0, rd, view.rs]);
-  rec.dispatch(packKernel, [src, tex, u], [ceilDiv(texW, 8), ceilDiv(texH, 8), 1]);
+  // rows contiguous and 16-byte aligned: one vec4 load a texel
+  const vec4 = view.cs === 1 && view.rs % 4 === 0 && (view.rs2 ?? 0) % 4 === 0 &&
+    (view.base ?? 0) % 4 === 0 &&
+    src.size % 4 === 0;
+  rec.dispatch(vec4 ? packVec4Kernel : packKernel, [src, tex, u], [ceilDiv(texW, 8), ceilDiv(texH, 8), 1]);
   return tex;
 }
 
 // ---------------------------------------------------------------- kernels
 
 const NAIVE_WG: [number, number] = [16, 4];
-/** Rows of C an invocation of the blocked kernel computes (const TM in matmul_blocked.wgsl). */
-const TM = 8;
-/** Columns of C an invocation of the blocked kernel computes (4 * const TN4 in matmul_blocked.wgsl). */
-const TN = 8;
-const BLOCK_WG: [number, number] = [8, 8];
+/** Rows of C an invocation of the blocked kernel computes (16 row variables in matmul_blocked.wgsl). */
+const TM = 16;
+/** Columns of C an invocation of the blocked kernel computes (4 vec4s a row in matmul_blocked.wgsl). */
+const TN = 16;
+
+/**
+ * Workgroup (x, y) of 64 invocations for a 2-D grid of tiles: y = 8, 4 or 1 as the grid is at least 8, 4
+ * or fewer tiles tall (a batch of 32 rows, 16 channels), so few lanes sit idle past the last row of tiles.
+ * Only three shapes: each is a separate pipeline, and the unrolled kernels take a while to compile.
+ */
+export function tileWorkgroup(rowTiles: number): [number, number] {
+  const y = rowTiles >= 8 ? 8 : rowTiles >= 4 ? 4 : 1;
+  return [64 / y, y];
+}
 
 function naiveKernel(s: MatmulShape, hasBias: boolean): Kernel {
   const flags = `${s.transA ? 1 : 0}${s.transB ? 1 : 0}${s.accumulate ? 1 : 0}${hasBias ? 1 : 0}`;
@@ -138,17 +225,30 @@ function naiveKernel(s: MatmulShape, hasBias: boolean): Kernel {
   };
 }
 
-function blockedKernel(accumulate: boolean, hasBias: boolean): Kernel {
+function blockedKernel(accumulate: boolean, hasBias: boolean, wg: [number, number]): Kernel {
   return {
-    name: `matmul_blocked.${accumulate ? 1 : 0}${hasBias ? 1 : 0}`,
+    name: `matmul_blocked.${accumulate ? 1 : 0}${hasBias ? 1 : 0}.${wg[0]}x${wg[1]}`,
     code: WGSL.matmul_blocked,
+    constants: { WG_X: wg[0], WG_Y: wg[1], ACCUMULATE: accumulate ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
+    workgroupSize: [wg[0], wg[1], 1],
+  };
+}
+
+function tiledKernel(s: MatmulShape, hasBias: boolean, wg: [number, number]): Kernel {
+  const flags = `${s.transA ? 1 : 0}${s.transB ? 1 : 0}${s.accumulate ? 1 : 0}${hasBias ? 1 : 0}`;
+  return {
+    name: `matmul_tiled.${flags}.${wg[0]}x${wg[1]}`,
+    code: WGSL.matmul_tiled,
     constants: {
-      WG_X: BLOCK_WG[0],
-      WG_Y: BLOCK_WG[1],
-      ACCUMULATE: accumulate ? 1 : 0,
+      WG_X: wg[0],
+      WG_Y: wg[1],
+      BK: TILED_BK,
+      TRANS_A: s.transA ? 1 : 0,
+      TRANS_B: s.transB ? 1 : 0,
+      ACCUMULATE: s.accumulate ? 1 : 0,
       HAS_BIAS: hasBias ? 1 : 0,
     },
-    workgroupSize: [BLOCK_WG[0], BLOCK_WG[1], 1],
+    workgroupSize: [wg[0], wg[1], 1],
   };
 }
 
@@ -188,6 +288,20 @@ export function matmulBias(
 ): void {
   checkShape(a, b, c, bias, s);
   const { m, n, k } = s;
+  const tiled = variant === "tiled" || (variant === "auto" && preferTiled(rec.gpu));
+  if (tiled) {
+    const wg = tiledWorkgroup(m, n);
+    const grid: [number, number, number] = [ceilDiv(n, 4 * wg[0]), ceilDiv(m, 4 * wg[1]), 1];
+    if (grid[0] <= MAX_GROUPS_PER_DIM && grid[1] <= MAX_GROUPS_PER_DIM) {
+      rec.dispatch(tiledKernel(s, bias !== null, wg), [a, b, bias ?? a, c, rec.gpu.uniform([m, n, k])], grid);
+      return;
+    }
+    if (variant === "tiled") {
+      throw new Error(
+        `matmul: shape m=${m} n=${n} k=${k} needs over ${MAX_GROUPS_PER_DIM} workgroups a side`,
+      );
+    }
+  }
   const useBlocked = variant === "blocked" || (variant === "auto" && blockedFits(rec.gpu, s));
   if (!useBlocked) {
     rec.dispatch(
@@ -220,16 +334,18 @@ export function matmulBias(
     4 * k4,
     "mm.b",
   );
+  const wg = tileWorkgroup(ceilDiv(m, TM));
   rec.dispatch(
-    blockedKernel(s.accumulate ?? false, bias !== null),
+    blockedKernel(s.accumulate ?? false, bias !== null, wg),
     [ta, tb, bias ?? a, c, rec.gpu.uniform([m, n, k4])],
-    [ceilDiv(n, TN * BLOCK_WG[0]), ceilDiv(m, TM * BLOCK_WG[1]), 1],
+    [ceilDiv(n, TN * wg[0]), ceilDiv(m, TM * wg[1]), 1],
   );
 }
 
 /**
  * C = op(A) op(B), or C += op(A) op(B) when `s.accumulate`; row-major. C must be another buffer than A
- * and B. `variant` "auto" picks the blocked kernel where its packed textures fit the device.
+ * and B. `variant` "auto" picks the tiled kernel on real GPUs and, on fallback adapters, the blocked
+ * kernel where its packed textures fit the device.
  */
 export function matmul(
   rec: Recorder,

@@ -36,14 +36,23 @@ function expectShape(fn: string, name: string, t: Tensor, shape: readonly number
 }
 
 /** Records one 1-D dispatch over `dst`; (h, w) are the full-resolution and (ho, wo) the half sizes. */
-function dispatch(rec: Recorder, k: Kernel, src: Tensor, dst: Tensor, h: number, w: number, ho: number, wo: number) {
+function dispatch(
+  rec: Recorder,
+  k: Kernel,
+  src: Tensor,
+  dst: Tensor,
+  h: number,
+  w: number,
+  ho: number,
+  wo: number,
+) {
   if (src.buffer === dst.buffer) throw new Error(`${k.name}: output must not share a buffer with the input`);
   const total = dst.size;
   rec.dispatch(k, [src, dst, rec.gpu.uniform([total, h, w, ho, wo])], grid1d(Math.ceil(total / WG)));
 }
 
 /** y = 2x2 average pooling of x: y (N, C, floor(H/2), floor(W/2)). */
-export function avgPool2Forward(rec: Recorder, x: Tensor /* (N, C, H, W) */, y: Tensor): void {
+export function avgPool2Forward(rec: Recorder, x: Tensor, /* (N, C, H, W) */ y: Tensor): void {
   const [n, c, h, w] = nchw("avgPool2Forward", "x", x);
   const ho = Math.floor(h / 2), wo = Math.floor(w / 2);
   expectShape("avgPool2Forward", "y", y, [n, c, ho, wo]);
@@ -125,7 +134,9 @@ export function upsample2BackwardRef(dy: Arr, shape: readonly number[]): Float64
   const dx = new Float64Array(n * c * h * w);
   for (let p = 0; p < n * c; p++) {
     for (let i = 0; i < 2 * h; i++) {
-      for (let j = 0; j < 2 * w; j++) dx[(p * h + (i >> 1)) * w + (j >> 1)] += dy[(p * 2 * h + i) * 2 * w + j];
+      for (let j = 0; j < 2 * w; j++) {
+        dx[(p * h + (i >> 1)) * w + (j >> 1)] += dy[(p * 2 * h + i) * 2 * w + j];
+      }
     }
   }
   return dx;

@@ -1,0 +1,97 @@
+/**
+ * GAN training-throughput rows of the benchmark: one D + G step of the cpd-GAN presets on medsynth's
+ * engine, and the same architecture in tfjs (src/bench/gan_tfjs.ts) on tfjs-webgpu and tfjs-wasm.
+ * @module
+ */
+
+import type * as TF from "@tensorflow/tfjs";
+import type { Gpu } from "../gpu/gpu.ts";
+import { type GanConfig, PRESETS } from "../models/config.ts";
+import { makePhantom } from "../data/phantom.ts";
+import { GanTrainer } from "../train/gan.ts";
+import { type BenchRow, timePerRun } from "./cases.ts";
+import { buildTfjsGan } from "./gan_tfjs.ts";
+
+/** A GAN benchmark case: a preset at its resolution. */
+export interface GanCase {
+  /** Row op name, e.g. "gan_step_32". */
+  op: string;
+  /** The configuration benchmarked (logging pushed out so no step reads back). */
+  cfg: GanConfig;
+}
+
+/** The cases: the `tiny` preset (32 px) and `small64` (64 px). */
+export function ganCases(quick = false): GanCase[] {
+  const mk = (name: string): GanCase => {
+    const cfg = structuredClone(PRESETS[name]);
+    cfg.logEvery = 1 << 30;
+    return { op: `gan_step_${cfg.resolution}`, cfg };
+  };
+  return quick ? [mk("tiny")] : [mk("tiny"), mk("small64")];
+}
+
+function shapeOf(c: GanCase): string {
+  const g = c.cfg;
+  return `batch ${g.batchSize}, ${g.resolution}px, G ${g.gChannels.join("/")}, D ${g.dChannels.join("/")}`;
+}
+
+const LABELS = 6; // the phantom's five subtypes + no finding
+
+/** Times one medsynth D + G step. */
+export async function benchGanMedsynth(gpu: Gpu, c: GanCase, samples = 3): Promise<BenchRow> {
+  const p = 0.2;
+  const data = makePhantom({
+    resolution: c.cfg.resolution,
+    seed: 1,
+    labels: {
+      kind: "prevalence",
+      count: 256,
+      prevalence: { epidural: p, intraparenchymal: p, intraventricular: p, subarachnoid: p, subdural: p },
+    },
+  });
+  const trainer = new GanTrainer(gpu, c.cfg, data);
+  const ms = await timePerRun(
+    async (reps) => {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) trainer.trainStep();
+      await gpu.sync();
+      return performance.now() - t0;
+    },
+    samples,
+    300,
+  );
+  return {
+    op: c.op,
+    shape: shapeOf(c),
+    impl: "medsynth",
+    ms,
+    gflops: null,
+    images_per_s: (c.cfg.batchSize * 1000) / ms,
+  };
+}
+
+/** Times one D + G step of the tfjs peer on the current tfjs backend. */
+export async function benchGanTfjs(tf: typeof TF, c: GanCase, impl: string, samples = 3): Promise<BenchRow> {
+  const gan = buildTfjsGan(tf, c.cfg, LABELS);
+  try {
+    const ms = await timePerRun(
+      async (reps) => {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) await gan.step();
+        return performance.now() - t0;
+      },
+      samples,
+      300,
+    );
+    return {
+      op: c.op,
+      shape: shapeOf(c),
+      impl,
+      ms,
+      gflops: null,
+      images_per_s: (c.cfg.batchSize * 1000) / ms,
+    };
+  } finally {
+    gan.dispose();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Browser bundles with `deno bundle --platform browser`: mod.ts -> dist/medsynth.js (the library) and
+ * src/bench/page.ts -> dist/bench.js (the benchmark page). Used by `deno task bundle` and, when the
+ * bundles are missing, by `deno task serve`.
+ * @module
+ */
+import { join } from "node:path";
+
+/** Bundle entries: output file name -> entry module (relative to the project root). */
+export const BUNDLES: Readonly<Record<string, string>> = {
+  "medsynth.js": "mod.ts",
+  "bench.js": "src/bench/page.ts",
+};
+
+/** The project root (two levels above this file). */
+export const PROJECT_ROOT: string = new URL("../../", import.meta.url).pathname;
+
+/** Builds every bundle into `outDir` (default `<root>/dist`); throws with deno's output on failure. */
+export async function buildBundles(outDir: string = join(PROJECT_ROOT, "dist")): Promise<string[]> {
+  const written: string[] = [];
+  for (const [name, entry] of Object.entries(BUNDLES)) {
+    const out = join(outDir, name);
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--platform", "browser", "--format", "esm", "--sourcemap", "linked", "-o", out, entry],
+      cwd: PROJECT_ROOT,
+    }).output();
+    if (!r.success) {
+      throw new Error(`deno bundle ${entry} failed:\n${new TextDecoder().decode(r.stderr)}`);
+    }
+    const text = await Deno.readTextFile(out);
+    // the library must run in browsers: a Deno.* reference would fail there at run time
+    const m = /\bDeno\.[A-Za-z_]+/.exec(text);
+    if (m) throw new Error(`${out} refers to ${m[0]}; library code must not use Deno APIs`);
+    written.push(out);
+  }
+  return written;
+}

@@ -1,0 +1,278 @@
+/**
+ * `deno task train --config FILE|PRESET --data PATH|phantom --out DIR [--resume] [--images N] [--quiet]`
+ *
+ * Trains a label-conditional GAN on the GPU (WebGPU) and keeps the run in DIR (see src/cli/_run_dir.ts):
+ * config.json first, metrics.jsonl, atomic checkpoints (periodic and on Ctrl-C / SIGTERM), sample grids,
+ * and a final generator.ckpt. The GAN trains on the training split (by patient, 80/10/10, the config's
+ * seed). `--resume` continues from the newest valid checkpoint with the run's own config and data;
+ * `--images N` sets (or, on resume, extends) the training length; `--minutes M` ends the run (final
+ * checkpoint, samples and generator.ckpt) after M minutes of training even if fewer images were shown.
+ *
+ * The config is a preset name (tiny, small64, paper32, paper64, paper128, paper256) or a JSON file with
+ * overrides of a preset (`{"preset": "tiny", "batchSize": 32, ...}`).
+ */
+import "./_xdg.ts";
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { Gpu } from "../gpu/gpu.ts";
+import { encodePng } from "../data/png.ts";
+import { DEFAULT_PHANTOM_CONFIG, type PhantomConfig, type PhantomLabelSpec } from "../data/phantom.ts";
+import { describe } from "../data/subset.ts";
+import { encodeCheckpoint } from "../train/checkpoint.ts";
+import { GanDivergedError, GanTrainer, type ImageGrid, topCombos } from "../train/gan.ts";
+import { generatorCheckpoint, restoreTrainer, trainerCheckpoint } from "../train/run_state.ts";
+import { type GanConfig, PRESETS, resolveGanConfig, validateGanConfig } from "../models/config.ts";
+import { writeFileAtomic } from "./_atomic.ts";
+import {
+  appendMetrics,
+  type DataSpec,
+  exists,
+  loadSplitData,
+  newestValidCheckpoint,
+  readJson,
+  runPaths,
+  saveCheckpoint,
+  writeJson,
+} from "./_run_dir.ts";
+
+const USAGE =
+  `usage: deno task train --config FILE|PRESET --data PATH|phantom[:COUNT] --out DIR [--resume] [--images N]
+                       [--minutes M] [--quiet]
+presets: ${Object.keys(PRESETS).join(", ")}`;
+
+/** Seed offset of the fixed sample-grid latents. */
+const GRID_SEED_XOR = 0x5a4d_9e37;
+
+async function resolveConfig(arg: string): Promise<GanConfig> {
+  if (arg in PRESETS) return resolveGanConfig({}, arg);
+  if (!(await exists(arg))) {
+    throw new Error(`--config ${arg}: neither a preset (${Object.keys(PRESETS).join(", ")}) nor a file`);
+  }
+  const v = await readJson(arg);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new Error(`${arg}: must hold a JSON object`);
+  }
+  try {
+    return resolveGanConfig(v as Record<string, unknown>);
+  } catch (e) {
+    throw new Error(`${arg}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes an image grid in [-1, 1] as PNG. */
+export async function writeGridPng(path: string, g: ImageGrid): Promise<void> {
+  const v01 = Float32Array.from(g.data, (v) => Math.min(1, Math.max(0, (v + 1) / 2)));
+  await writeFileAtomic(path, encodePng(v01, g.channels, g.height, g.width));
+}
+
+/** `phantom` or `phantom:COUNT` (a smaller phantom, e.g. for tests): the phantom settings, else null. */
+function phantomSpec(data: string): { phantom: Partial<PhantomConfig> } | null {
+  const m = /^phantom(?::(\d+))?$/.exec(data);
+  if (!m) return null;
+  if (!m[1]) return { phantom: { seed: 1 } };
+  const count = Number(m[1]);
+  if (count < 50) throw new Error(`--data phantom:${m[1]}: use at least 50 images`);
+  return { phantom: { seed: 1, labels: { ...DEFAULT_PHANTOM_CONFIG.labels, count } as PhantomLabelSpec } };
+}
+
+function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  return h ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(sec).padStart(2, "0")}s`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values: a } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string" },
+      data: { type: "string" },
+      out: { type: "string" },
+      resume: { type: "boolean", default: false },
+      images: { type: "string" },
+      minutes: { type: "string" },
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (a.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!a.out) throw new Error(`--out DIR is required\n${USAGE}`);
+  const dir = a.out, paths = runPaths(dir);
+  let images: number | undefined;
+  if (a.images !== undefined) {
+    images = Number(a.images);
+    if (!Number.isInteger(images) || images < 1) {
+      throw new Error(`--images must be a positive integer, got ${a.images}`);
+    }
+  }
+
+  const minutes = a.minutes === undefined ? Infinity : Number(a.minutes);
+  if (!(minutes > 0)) throw new Error(`--minutes must be a number > 0, got ${a.minutes}`);
+
+  let cfg: GanConfig, spec: DataSpec;
+  if (a.resume) {
+    if (!(await exists(paths.config))) {
+      throw new Error(`--resume: ${paths.config} not found; start the run without --resume`);
+    }
+    try {
+      cfg = validateGanConfig(await readJson(paths.config) as Record<string, unknown>);
+    } catch (e) {
+      throw new Error(`${paths.config}: ${(e as Error).message}`);
+    }
+    spec = await readJson(paths.data) as DataSpec;
+    if (images !== undefined && images !== cfg.images) {
+      cfg.images = images;
+      await writeJson(paths.config, cfg);
+    }
+  } else {
+    if (!a.config || !a.data) throw new Error(`--config and --data are required\n${USAGE}`);
+    if (await exists(paths.config)) {
+      throw new Error(`${dir} already holds a run (config.json); use --resume or another --out`);
+    }
+    cfg = await resolveConfig(a.config);
+    if (images !== undefined) cfg.images = images;
+    spec = {
+      source: resolve(a.data),
+      splitSeed: cfg.seed,
+      size: cfg.resolution,
+      channels: cfg.imageChannels,
+      ...(phantomSpec(a.data) ?? {}),
+    };
+    if (spec.phantom) spec.source = "phantom";
+    await Deno.mkdir(dir, { recursive: true });
+    await writeJson(paths.config, cfg);
+    await writeJson(paths.data, spec);
+  }
+  const log = (s: string) => {
+    if (!a.quiet) console.error(s);
+  };
+
+  log(`loading data from ${spec.source} ...`);
+  const { train } = await loadSplitData(spec);
+  log(`training split: ${train.n} images, labels ${train.labelNames.join(", ")}`);
+  const gpu = await Gpu.create();
+  log(`adapter: ${JSON.stringify(gpu.adapter).slice(0, 160)}`);
+  const tr = new GanTrainer(gpu, cfg, train);
+  if (a.resume) {
+    const found = await newestValidCheckpoint(dir, log);
+    if (found) {
+      restoreTrainer(tr, found.ck, found.path);
+      log(`resumed from ${found.path} at ${tr.imagesSeen} images (step ${tr.step})`);
+      await appendMetrics(dir, {
+        event: "resume",
+        step: tr.step,
+        imagesSeen: tr.imagesSeen,
+        from: found.path,
+      });
+    } else {
+      log("no valid checkpoint: starting from the beginning");
+    }
+  }
+
+  const combos = topCombos(train, cfg.sampleRows);
+  const rows = combos.length / train.labelNames.length;
+  await Deno.mkdir(paths.samples, { recursive: true });
+  const legend = Array.from({ length: rows }, (_, r) => {
+    const key = Array.from(combos.subarray(r * train.labelNames.length, (r + 1) * train.labelNames.length))
+      .join("");
+    return `row ${r + 1}: ${describe(key, train.labelNames)}`;
+  });
+  await writeFileAtomic(`${paths.samples}/rows.txt`, legend.join("\n") + "\n");
+  const gridSeed = (cfg.seed ^ GRID_SEED_XOR) >>> 0;
+  const writeSamples = async () => {
+    const grid = await tr.sampleGrid(combos, rows, cfg.sampleColumns, gridSeed);
+    const p = `${paths.samples}/samples_${String(tr.imagesSeen).padStart(10, "0")}.png`;
+    await writeGridPng(p, grid);
+    return p;
+  };
+  const checkpoint = async () => {
+    const bytes = encodeCheckpoint(await trainerCheckpoint(tr));
+    return await saveCheckpoint(dir, tr.imagesSeen, bytes, cfg.keepCheckpoints);
+  };
+
+  let stop: string | null = null;
+  const onSignal = (name: string) => () => {
+    if (stop) Deno.exit(130); // a second Ctrl-C: leave now (the last checkpoint stays usable)
+    stop = name;
+  };
+  const signals: [Deno.Signal, () => void][] = [["SIGINT", onSignal("SIGINT")], [
+    "SIGTERM",
+    onSignal("SIGTERM"),
+  ]];
+  for (const [s, f] of signals) Deno.addSignalListener(s, f);
+
+  const t0 = performance.now(), startImages = tr.imagesSeen;
+  let lastT = t0, lastImages = tr.imagesSeen, rate = NaN;
+  const enc = new TextEncoder();
+  try {
+    while (tr.imagesSeen < cfg.images && !stop && performance.now() - t0 < minutes * 60_000) {
+      const before = tr.imagesSeen;
+      tr.trainStep();
+      if (tr.logDue) {
+        const r = await tr.readLosses();
+        const now = performance.now();
+        rate = (tr.imagesSeen - lastImages) / ((now - lastT) / 1000);
+        lastT = now;
+        lastImages = tr.imagesSeen;
+        await appendMetrics(dir, { ...r, time: (now - t0) / 1000, imagesPerSec: rate });
+      } else {
+        await new Promise((res) => setTimeout(res, 0)); // let signal listeners run
+      }
+      const crossed = (every: number) =>
+        every > 0 && Math.floor(tr.imagesSeen / every) > Math.floor(before / every);
+      if (crossed(cfg.checkpointEvery)) await checkpoint();
+      if (crossed(cfg.sampleEvery)) await writeSamples();
+      if (!a.quiet) {
+        const frac = Math.min(1, tr.imagesSeen / cfg.images), w = 24;
+        const bar = "#".repeat(Math.round(frac * w)).padEnd(w, ".");
+        const avg = (tr.imagesSeen - startImages) / ((performance.now() - t0) / 1000);
+        const eta = (cfg.images - tr.imagesSeen) / (Number.isFinite(rate) ? rate : avg);
+        Deno.stderr.writeSync(enc.encode(
+          `\r[${bar}] ${tr.imagesSeen}/${cfg.images} img  ${
+            (Number.isFinite(rate) ? rate : avg).toFixed(1)
+          } img/s  ETA ${fmtTime(eta)}   `,
+        ));
+      }
+    }
+  } catch (e) {
+    if (e instanceof GanDivergedError) {
+      await appendMetrics(dir, { event: "diverged", ...e.report });
+      console.error(`\n${e.message}`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    for (const [s, f] of signals) Deno.removeSignalListener(s, f);
+  }
+  if (!a.quiet) console.error("");
+  const ckPath = await checkpoint();
+  if (stop) {
+    log(`${stop}: stopped at ${tr.imagesSeen} images; checkpoint ${ckPath}. Continue with --resume.`);
+    await appendMetrics(dir, { event: "stopped", signal: stop, step: tr.step, imagesSeen: tr.imagesSeen });
+    return 130;
+  }
+  const samples = await writeSamples();
+  await writeFileAtomic(paths.generator, encodeCheckpoint(await generatorCheckpoint(tr, { data: spec })));
+  const secs = (performance.now() - t0) / 1000;
+  await appendMetrics(dir, {
+    event: "done",
+    step: tr.step,
+    imagesSeen: tr.imagesSeen,
+    time: secs,
+    imagesPerSec: (tr.imagesSeen - startImages) / secs,
+  });
+  log(`done: ${tr.imagesSeen} images in ${fmtTime(secs)}; samples ${samples}; generator ${paths.generator}`);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`train: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

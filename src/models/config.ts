@@ -1,0 +1,402 @@
+/**
+ * Configuration of a label-conditional GAN run: the models (cpd-GAN style fixed-resolution networks or the
+ * progressive variant), the losses, the optimisers, augmentation, the schedule of logs / checkpoints /
+ * samples, and the seed. Every field is checked by {@linkcode validateGanConfig}, which names the field
+ * in its error. Presets: `tiny` (32 px, tests and the demo), `small64`, and `paper32` ... `paper256`.
+ * @module
+ */
+
+/** The generator / discriminator family. */
+export type GanModel = "cpd" | "progressive";
+
+/** Which normalisation the generator's conditional norms use before the per-sample scale and shift. */
+export type GenNorm = "pixel" | "instance" | "none";
+
+/** Full configuration of a GAN run. */
+export interface GanConfig {
+  /** "cpd": fixed-resolution conditional generator + projection discriminator; "progressive": prog-GAN. */
+  model: GanModel;
+  /** Image height = width in pixels: 32, 64, 128 or 256 (the data are resized to it). */
+  resolution: number;
+  /** Image channels: 1 (one CT window / grey radiograph) or 3 (three CT windows). Must match the data. */
+  imageChannels: 1 | 3;
+  /** Length of the latent vector z ~ N(0, 1). */
+  latentDim: number;
+  /**
+   * Generator channels per resolution 4, 8, ..., resolution (length log2(resolution) - 1), e.g.
+   * [128, 64, 32, 16] for 32 px.
+   */
+  gChannels: number[];
+  /** Discriminator channels per resolution 4, 8, ..., resolution (same length as gChannels). */
+  dChannels: number[];
+  /** Width F of the discriminator's feature vector h (the projection and auxiliary heads read it). */
+  dFeatures: number;
+  /** Generator upsampling: "convT" (transposed conv k4 s2 p1) or "nearest" (upsample2 + conv3x3). */
+  upsample: "convT" | "nearest";
+  /** Normalisation inside the generator's conditional norms (scale/shift from a linear layer on the condition). */
+  condNorm: GenNorm;
+  /** What the conditional norms' scale/shift is computed from: "latent+label" ([z, y]) or "label" (y). */
+  condInput: "latent+label" | "label";
+  /** Spectral normalisation of the discriminator weights (all but the auxiliary classifier head). */
+  spectralNorm: boolean;
+  /** Group size of the discriminator's minibatch-stddev layer (must divide batchSize; 0 = off). */
+  mbstdGroup: number;
+  /** GAN loss: "hinge" (default with spectral norm) or "logistic" (non-saturating). */
+  loss: "hinge" | "logistic";
+  /** Weight of the discriminator's auxiliary multi-label BCE on real images (AC-GAN). */
+  auxWeightD: number;
+  /** Weight of the generator's auxiliary BCE: D's auxiliary head on fakes must predict their labels. */
+  auxWeightG: number;
+  /** Images per batch (real batch = fake batch). */
+  batchSize: number;
+  /** Adam learning rate of the generator. */
+  lrG: number;
+  /** Adam learning rate of the discriminator. */
+  lrD: number;
+  /** Adam beta1 (0 is the GAN setting). */
+  beta1: number;
+  /** Adam beta2. */
+  beta2: number;
+  /** Decay of the generator's weight EMA used for sampling (0.999 in the paper; 0 = no averaging). */
+  emaDecay: number;
+  /** Differentiable augmentation applied to real and fake images alike before D. */
+  augment: {
+    /** Augment at all. */
+    enabled: boolean;
+    /** Probability of the integer translation. */
+    pTranslate: number;
+    /** Probability of the cutout. */
+    pCutout: number;
+    /** Probability of brightness and (independently) contrast. */
+    pColor: number;
+    /** Largest shift as a fraction of the size. */
+    translateFrac: number;
+    /** Cutout side as a fraction of the size. */
+    cutoutFrac: number;
+    /** Horizontal mirror (off: anatomy is lateralised). */
+    flip: boolean;
+    /** Adaptive probability (ADA): p follows the sign of D(real) measured at each loss readback. */
+    adaptive: boolean;
+    /** ADA target of E[sign D(real)]. */
+    adaTarget: number;
+    /** ADA: images over which p can move from 0 to 1. */
+    adaSpeedImages: number;
+    /** Initial (and, without ADA, fixed) augmentation probability multiplier p in [0, 1]. */
+    p: number;
+  };
+  /** Progressive growing (model "progressive" only): schedule in images shown. */
+  progressive: {
+    /** First resolution (power of two >= 8). */
+    startRes: number;
+    /** Images of each fade-in. */
+    fadeImages: number;
+    /** Images of each stable phase before the next doubling. */
+    stableImages: number;
+  };
+  /** Training length in images shown to D (real images). */
+  images: number;
+  /** Steps between loss readbacks (each costs >= 11 ms on Deno); NaN/Inf there stops the run. */
+  logEvery: number;
+  /** Images between checkpoints. */
+  checkpointEvery: number;
+  /** Number of checkpoints kept (older ones are deleted). */
+  keepCheckpoints: number;
+  /** Images between sample grids (0 = only at the end). */
+  sampleEvery: number;
+  /** Columns of a sample grid (latents per label combination). */
+  sampleColumns: number;
+  /** Rows of a sample grid: the most frequent label combinations of the data. */
+  sampleRows: number;
+  /** GPU kernel variants: "auto" (fast kernels) or "naive" (one output per invocation, for debugging). */
+  kernels: "auto" | "naive";
+  /** Seed of everything: initial weights, batches, latents, augmentation, data split. */
+  seed: number;
+}
+
+/** Number of resolutions 4, 8, ..., res. */
+export function resolutionCount(res: number): number {
+  return Math.round(Math.log2(res)) - 1;
+}
+
+/** Channel list for 4..res: base * res / r, capped at max, floored at min. */
+export function channelLadder(res: number, base: number, max: number, min = 8): number[] {
+  const out: number[] = [];
+  for (let r = 4; r <= res; r *= 2) out.push(Math.max(min, Math.min(max, Math.round((base * res) / r))));
+  return out;
+}
+
+const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
+  model: "cpd",
+  imageChannels: 1,
+  latentDim: 64,
+  dFeatures: 128,
+  upsample: "convT",
+  condNorm: "pixel",
+  condInput: "latent+label",
+  spectralNorm: true,
+  mbstdGroup: 4,
+  loss: "hinge",
+  auxWeightD: 1,
+  auxWeightG: 0.5,
+  batchSize: 32,
+  lrG: 2e-4,
+  lrD: 2e-4,
+  beta1: 0,
+  beta2: 0.99,
+  emaDecay: 0.999,
+  augment: {
+    enabled: true,
+    pTranslate: 1,
+    pCutout: 0.5,
+    pColor: 1,
+    translateFrac: 1 / 8,
+    cutoutFrac: 1 / 4,
+    flip: false,
+    adaptive: false,
+    adaTarget: 0.6,
+    adaSpeedImages: 100_000,
+    p: 1,
+  },
+  progressive: { startRes: 8, fadeImages: 50_000, stableImages: 50_000 },
+  images: 1_000_000,
+  logEvery: 25,
+  checkpointEvery: 20_000,
+  keepCheckpoints: 3,
+  sampleEvery: 20_000,
+  sampleColumns: 8,
+  sampleRows: 10,
+  kernels: "auto",
+  seed: 1,
+};
+
+function paper(res: number): GanConfig {
+  const base = res <= 64 ? 16 : 8;
+  return {
+    ...structuredClone(BASE),
+    resolution: res,
+    imageChannels: res >= 128 ? 3 : 1,
+    latentDim: 128,
+    gChannels: channelLadder(res, base * 2, 256, 16),
+    dChannels: channelLadder(res, base * 2, 256, 16),
+    dFeatures: 256,
+    batchSize: res <= 64 ? 64 : res <= 128 ? 32 : 16,
+    images: 12_000_000,
+    checkpointEvery: 200_000,
+    sampleEvery: 200_000,
+    emaDecay: 0.999,
+  };
+}
+
+/** Named presets. `tiny` runs in minutes on a CPU adapter; `paper*` follow the study's budgets. */
+export const PRESETS: Readonly<Record<string, GanConfig>> = {
+  /** 32 px, small networks: tests and the 5-minute demo on a CPU "GPU". */
+  tiny: {
+    ...structuredClone(BASE),
+    resolution: 32,
+    latentDim: 32,
+    gChannels: [64, 32, 16, 8],
+    dChannels: [64, 32, 16, 8],
+    dFeatures: 64,
+    // short runs on a CPU adapter: many small steps, nearest upsampling (no early checkerboard), G a bit faster
+    batchSize: 16,
+    upsample: "nearest",
+    lrG: 1e-3,
+    lrD: 5e-4,
+    auxWeightG: 1,
+    emaDecay: 0.98,
+    // a few thousand images on ~3k real ones: little augmentation, raised by ADA if D overfits
+    augment: { ...structuredClone(BASE.augment), pCutout: 0, p: 0.2, adaptive: true, adaSpeedImages: 20_000 },
+    images: 6_000,
+    logEvery: 20,
+    checkpointEvery: 2_000,
+    sampleEvery: 2_000,
+    sampleRows: 6,
+  },
+  /** 64 px, moderate networks. */
+  small64: {
+    ...structuredClone(BASE),
+    resolution: 64,
+    gChannels: [128, 128, 64, 32, 16],
+    dChannels: [128, 128, 64, 32, 16],
+    batchSize: 32,
+    images: 500_000,
+  },
+  /** The study's setting at 32 px (budget 12 M images). */
+  paper32: paper(32),
+  /** The study's setting at 64 px. */
+  paper64: paper(64),
+  /** The study's setting at 128 px (three CT windows). */
+  paper128: paper(128),
+  /** The study's setting at 256 px (three CT windows). */
+  paper256: paper(256),
+};
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A full configuration: `preset` (default "tiny", or the preset named by `overrides.preset`) overlaid with
+ * `overrides` (nested objects merged), then validated. Unknown fields are errors (they are usually typos).
+ */
+export function resolveGanConfig(overrides: Record<string, unknown> = {}, preset?: string): GanConfig {
+  const name = preset ?? (typeof overrides.preset === "string" ? overrides.preset : "tiny");
+  const base = PRESETS[name];
+  if (!base) {
+    throw new Error(`config: unknown preset "${name}"; choose one of ${Object.keys(PRESETS).join(", ")}`);
+  }
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) {
+    if (k === "preset") continue;
+    if (!(k in out)) throw new Error(`config: unknown field "${k}" (known: ${Object.keys(out).join(", ")})`);
+    if (isObj(out[k])) {
+      if (!isObj(v)) throw new Error(`config: field "${k}" must be an object`);
+      const inner = out[k] as Record<string, unknown>;
+      for (const [k2, v2] of Object.entries(v)) {
+        if (!(k2 in inner)) throw new Error(`config: unknown field "${k}.${k2}"`);
+        inner[k2] = v2;
+      }
+    } else {
+      out[k] = v;
+    }
+  }
+  // a resolution override without channel lists: derive the ladders from the preset's widths
+  if ("resolution" in overrides && !("gChannels" in overrides) && typeof out.resolution === "number") {
+    const r = out.resolution as number, g = base.gChannels, d = base.dChannels;
+    if (Number.isInteger(Math.log2(r)) && r >= 8) {
+      out.gChannels = channelLadder(r, g[g.length - 1], g[0], Math.min(...g));
+      if (!("dChannels" in overrides)) {
+        out.dChannels = channelLadder(r, d[d.length - 1], d[0], Math.min(...d));
+      }
+    }
+  }
+  return validateGanConfig(out);
+}
+
+function need(cond: boolean, field: string, what: string, got: unknown): void {
+  if (!cond) throw new Error(`config: field "${field}" ${what}, got ${JSON.stringify(got)}`);
+}
+
+const posInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1;
+const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const pow2 = (v: unknown): boolean => posInt(v) && (v & (v - 1)) === 0;
+
+/** Checks every field of a configuration; throws an Error naming the first bad field. Returns it typed. */
+export function validateGanConfig(c: Record<string, unknown>): GanConfig {
+  const known = Object.keys(PRESETS.tiny);
+  for (const k of known) need(k in c, k, "is missing", undefined);
+  for (const k of Object.keys(c)) need(known.includes(k), k, "is not a known field", c[k]);
+  need(c.model === "cpd" || c.model === "progressive", "model", 'must be "cpd" or "progressive"', c.model);
+  need(
+    pow2(c.resolution) && (c.resolution as number) >= 8,
+    "resolution",
+    "must be a power of two >= 8",
+    c.resolution,
+  );
+  need(c.imageChannels === 1 || c.imageChannels === 3, "imageChannels", "must be 1 or 3", c.imageChannels);
+  need(posInt(c.latentDim), "latentDim", "must be a positive integer", c.latentDim);
+  const nres = resolutionCount(c.resolution as number);
+  for (const f of ["gChannels", "dChannels"]) {
+    const v = c[f];
+    need(
+      Array.isArray(v) && v.length === nres && v.every(posInt),
+      f,
+      `must be ${nres} positive integers (one per resolution 4..${c.resolution})`,
+      v,
+    );
+  }
+  need(posInt(c.dFeatures), "dFeatures", "must be a positive integer", c.dFeatures);
+  need(
+    c.upsample === "convT" || c.upsample === "nearest",
+    "upsample",
+    'must be "convT" or "nearest"',
+    c.upsample,
+  );
+  need(
+    ["pixel", "instance", "none"].includes(c.condNorm as string),
+    "condNorm",
+    "must be pixel|instance|none",
+    c.condNorm,
+  );
+  need(
+    c.condInput === "latent+label" || c.condInput === "label",
+    "condInput",
+    'must be "latent+label" or "label"',
+    c.condInput,
+  );
+  need(typeof c.spectralNorm === "boolean", "spectralNorm", "must be true or false", c.spectralNorm);
+  need(c.loss === "hinge" || c.loss === "logistic", "loss", 'must be "hinge" or "logistic"', c.loss);
+  for (const f of ["auxWeightD", "auxWeightG"]) {
+    need(num(c[f]) && (c[f] as number) >= 0, f, "must be >= 0", c[f]);
+  }
+  need(posInt(c.batchSize), "batchSize", "must be a positive integer", c.batchSize);
+  need(
+    Number.isInteger(c.mbstdGroup) && (c.mbstdGroup as number) >= 0 &&
+      (c.mbstdGroup === 0 || (c.batchSize as number) % (c.mbstdGroup as number) === 0),
+    "mbstdGroup",
+    `must be 0 (off) or a positive divisor of batchSize ${c.batchSize}`,
+    c.mbstdGroup,
+  );
+  for (const f of ["lrG", "lrD"]) need(num(c[f]) && (c[f] as number) > 0, f, "must be a number > 0", c[f]);
+  for (const f of ["beta1", "beta2"]) {
+    need(num(c[f]) && (c[f] as number) >= 0 && (c[f] as number) < 1, f, "must be in [0, 1)", c[f]);
+  }
+  need(
+    num(c.emaDecay) && (c.emaDecay as number) >= 0 && (c.emaDecay as number) < 1,
+    "emaDecay",
+    "must be in [0, 1)",
+    c.emaDecay,
+  );
+  const a = c.augment as Record<string, unknown>;
+  need(isObj(a), "augment", "must be an object", a);
+  for (const k of Object.keys(PRESETS.tiny.augment)) need(k in a, `augment.${k}`, "is missing", undefined);
+  for (const k of Object.keys(a)) {
+    need(k in PRESETS.tiny.augment, `augment.${k}`, "is not a known field", a[k]);
+  }
+  for (const k of ["enabled", "flip", "adaptive"]) {
+    need(typeof a[k] === "boolean", `augment.${k}`, "must be true or false", a[k]);
+  }
+  for (const k of ["pTranslate", "pCutout", "pColor", "translateFrac", "cutoutFrac", "adaTarget", "p"]) {
+    need(
+      num(a[k]) && (a[k] as number) >= 0 && (a[k] as number) <= 1,
+      `augment.${k}`,
+      "must be in [0, 1]",
+      a[k],
+    );
+  }
+  need(
+    num(a.adaSpeedImages) && (a.adaSpeedImages as number) > 0,
+    "augment.adaSpeedImages",
+    "must be > 0",
+    a.adaSpeedImages,
+  );
+  const p = c.progressive as Record<string, unknown>;
+  need(isObj(p), "progressive", "must be an object", p);
+  need(
+    pow2(p.startRes) && (p.startRes as number) >= 8 && (p.startRes as number) <= (c.resolution as number),
+    "progressive.startRes",
+    `must be a power of two in [8, resolution ${c.resolution}]`,
+    p.startRes,
+  );
+  for (const k of ["fadeImages", "stableImages"]) {
+    need(num(p[k]) && (p[k] as number) >= 0, `progressive.${k}`, "must be a number >= 0", p[k]);
+  }
+  need(posInt(c.images), "images", "must be a positive integer", c.images);
+  for (const f of ["logEvery", "checkpointEvery", "keepCheckpoints", "sampleColumns", "sampleRows"]) {
+    need(posInt(c[f]), f, "must be a positive integer", c[f]);
+  }
+  need(
+    Number.isInteger(c.sampleEvery) && (c.sampleEvery as number) >= 0,
+    "sampleEvery",
+    "must be an integer >= 0",
+    c.sampleEvery,
+  );
+  need(c.kernels === "auto" || c.kernels === "naive", "kernels", 'must be "auto" or "naive"', c.kernels);
+  need(
+    Number.isInteger(c.seed) && (c.seed as number) >= 0 && (c.seed as number) < 2 ** 32,
+    "seed",
+    "must be an integer in [0, 2^32)",
+    c.seed,
+  );
+  return c as unknown as GanConfig;
+}

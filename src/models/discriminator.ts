@@ -1,0 +1,238 @@
+/**
+ * The label-conditional discriminator: fromImage (conv1x1 + leaky) -> one block per halving
+ * [conv3x3 + leaky -> conv k4 s2 p1 + leaky] -> at 4x4: minibatch std -> conv3x3 + leaky -> flatten ->
+ * linear + leaky = h (N, F). Two heads read h:
+ * - the projection output (Miyato & Koyama 2018, for multi-hot y): out = w . (h * (1 + e)) + b with
+ *   e = embed(y) (N, F). That is linear(h) + <embed'(y), h> with embed'(y) = w * e, a reparametrisation of
+ *   "linear(h) + <embed(y), h>" that runs on the engine's conditional-norm kernels;
+ * - an auxiliary multi-label classifier aux = linear(h) (N, L), trained with BCE on real labels (AC-GAN).
+ * Every weight but the auxiliary head is spectrally normalised when the config asks (see headWeights).
+ * @module
+ */
+
+import type { Gpu, Recorder } from "../gpu/gpu.ts";
+import { ParamStore } from "../gpu/params.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { Rng } from "../util/rng.ts";
+import type { GanConfig } from "./config.ts";
+import {
+  Act,
+  Conv,
+  type Layer,
+  Linear,
+  MbStd,
+  Modulate,
+  type Variant,
+  type Weight,
+  WeightSet,
+} from "./layers.ts";
+
+/** A discriminator pass for one batch size (what the trainer drives). */
+export interface DiscriminatorPass {
+  /** Logits (N, 1) of the last forward. */
+  readonly out: Tensor;
+  /** Auxiliary label logits (N, L) of the last forward with `aux`. */
+  readonly aux: Tensor;
+  /** The input gradient (N, C, R, R) written by a backward with `input` (null if built without). */
+  readonly dx: Tensor | null;
+  /** Records the forward of images x (N, C, R, R) with labels y (N, L); `aux` also runs the aux head. */
+  forward(rec: Recorder, x: Tensor, y: Tensor, aux: boolean): void;
+  /**
+   * Records the backward from dout (N, 1) and daux (N, L) or null; parameter gradients accumulate when
+   * `params`; returns the input gradient when the pass was built with one.
+   */
+  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null;
+}
+
+/** A discriminator's weights; {@linkcode DiscriminatorModel.pass} builds passes sharing them. */
+export interface DiscriminatorModel {
+  /** The weights (one ParamStore + spectral-norm states). */
+  readonly weights: WeightSet;
+  /** Builds a pass with batch n (with an input gradient when `inputGrad`). */
+  pass(n: number, inputGrad: boolean): DiscriminatorPass;
+}
+
+/** Shared head of both discriminators: trunk output (N, F) -> projection output and auxiliary logits. */
+export class DiscriminatorHead {
+  /** Projection modulation h * (1 + embed(y)). */
+  readonly mod: Modulate;
+  /** Output layer (F -> 1). */
+  readonly outL: Linear;
+  /** Auxiliary label classifier (F -> L). */
+  readonly auxL: Linear;
+  /** Builds the heads for batch n and F features. */
+  constructor(gpu: Gpu, n: number, f: number, w: HeadWeights, variant: Variant) {
+    this.mod = new Modulate(gpu, n, f, w.embed, variant);
+    this.outL = new Linear(gpu, w.out, n, true, variant);
+    this.auxL = new Linear(gpu, w.aux, n, false, variant);
+  }
+  /** Records the forward; returns the output. */
+  forward(rec: Recorder, h: Tensor, y: Tensor, aux: boolean): void {
+    this.outL.forward(rec, this.mod.forward(rec, h, y));
+    if (aux) this.auxL.forward(rec, h);
+  }
+  /** Records the heads' backward; returns dh (N, F). */
+  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor {
+    const dmod = this.outL.backward(rec, dout, params)!;
+    const dh = this.mod.backward(rec, dmod, params);
+    if (daux) {
+      if (params) this.auxL.backward(rec, daux, true);
+      this.auxL.backwardInputAccumulate(rec, daux, dh);
+    }
+    return dh;
+  }
+}
+
+/** Weights of {@linkcode DiscriminatorHead}. */
+export interface HeadWeights {
+  /** Label embedding (F, L) of the projection term. */
+  embed: Weight;
+  /** Output weight (1, F). */
+  out: Weight;
+  /** Auxiliary classifier weight (L, F). */
+  aux: Weight;
+}
+
+/** Declares the head weights on a weight set. */
+export function headWeights(set: WeightSet, f: number, numLabels: number, sn: boolean): HeadWeights {
+  return {
+    embed: set.weight("d.embed", [f, numLabels], numLabels, { gain: 0.5, sn }),
+    out: set.weight("d.out", [1, f], f, { gain: 1, biasLen: 1, sn }),
+    // Not spectrally normalised: with every layer Lipschitz-1, a lesion of a few pixels moves h (and so the
+    // logits) by at most its small pixel distance, and the classifier could never become confident. The trunk
+    // stays normalised for the GAN loss; this head may scale h up freely.
+    aux: set.weight("d.aux", [numLabels, f], f, { gain: 1, biasLen: numLabels, sn: false }),
+  };
+}
+
+/** The fixed-resolution conditional discriminator. */
+export class Discriminator implements DiscriminatorModel {
+  readonly weights: WeightSet;
+  /** fromImage (conv1x1) weight at the full resolution. */
+  readonly fromImg: Weight;
+  /** Down blocks from the full resolution to 8: conv3x3 weight a, conv k4 s2 weight b. */
+  readonly blocks: { a: Weight; b: Weight }[] = [];
+  /** The 4x4 conv after minibatch std. */
+  readonly final: Weight;
+  /** The linear layer to the feature vector h. */
+  readonly fc: Weight;
+  /** Weights of the projection and auxiliary heads. */
+  readonly head: HeadWeights;
+
+  /** Declares and builds all weights (initialised from `seed`). */
+  constructor(
+    readonly gpu: Gpu,
+    readonly cfg: GanConfig,
+    readonly numLabels: number,
+    seed = cfg.seed,
+    /** Declares more weights before the store is built (the progressive variant's per-resolution fromImage). */
+    extra?: (set: WeightSet) => void,
+  ) {
+    const set = this.weights = new WeightSet(gpu, new ParamStore("D"), new Rng((seed ^ 0xd15c) >>> 0));
+    const ch = cfg.dChannels, sn = cfg.spectralNorm, last = ch.length - 1;
+    this.fromImg = set.weight("d.from_img", [ch[last], cfg.imageChannels, 1, 1], cfg.imageChannels, {
+      biasLen: ch[last],
+      sn,
+    });
+    for (let i = last; i >= 1; i--) {
+      const b = `d.b${4 << i}`;
+      this.blocks.push({
+        a: set.weight(`${b}.conv0`, [ch[i], ch[i], 3, 3], ch[i] * 9, { biasLen: ch[i], sn }),
+        b: set.weight(`${b}.down`, [ch[i - 1], ch[i], 4, 4], ch[i] * 16, { biasLen: ch[i - 1], sn }),
+      });
+    }
+    const cin = ch[0] + (cfg.mbstdGroup > 0 ? 1 : 0);
+    this.final = set.weight("d.b4.conv", [ch[0], cin, 3, 3], cin * 9, { biasLen: ch[0], sn });
+    this.fc = set.weight("d.b4.fc", [cfg.dFeatures, ch[0] * 16], ch[0] * 16, { biasLen: cfg.dFeatures, sn });
+    this.head = headWeights(set, cfg.dFeatures, numLabels, sn);
+    extra?.(set);
+    set.build();
+  }
+
+  pass(n: number, inputGrad: boolean): DiscriminatorPass {
+    return new CpdDiscriminatorPass(this, n, inputGrad);
+  }
+}
+
+/** Layers of the 4x4 end of the trunk: [mbstd] -> conv3x3 + leaky -> flatten -> linear + leaky. */
+export function trunkEnd(
+  gpu: Gpu,
+  n: number,
+  c0: number,
+  mbstdGroup: number,
+  final: Weight,
+  fc: Weight,
+  f: number,
+  variant: Variant,
+): { convs: Layer[]; fc: Linear; act: Act } {
+  const convs: Layer[] = [];
+  let c = c0;
+  if (mbstdGroup > 0) {
+    convs.push(new MbStd(gpu, [n, c0, 4, 4], mbstdGroup));
+    c++;
+  }
+  convs.push(
+    new Conv(gpu, final, { n, cin: c, h: 4, w: 4, cout: c0, k: 3, stride: 1, pad: 1 }, true, variant),
+  );
+  convs.push(new Act(gpu, [n, c0, 4, 4], "leaky_relu"));
+  return { convs, fc: new Linear(gpu, fc, n, true, variant), act: new Act(gpu, [n, f], "leaky_relu") };
+}
+
+class CpdDiscriminatorPass implements DiscriminatorPass {
+  private readonly trunk: Layer[] = [];
+  private readonly end: { convs: Layer[]; fc: Linear; act: Act };
+  private readonly head: DiscriminatorHead;
+  readonly dx: Tensor | null;
+  constructor(d: Discriminator, readonly n: number, inputGrad: boolean) {
+    const { gpu, cfg } = d;
+    const ch = cfg.dChannels, v = cfg.kernels, R = cfg.resolution;
+    const first = new Conv(
+      gpu,
+      d.fromImg,
+      { n, cin: cfg.imageChannels, h: R, w: R, cout: ch[ch.length - 1], k: 1, stride: 1, pad: 0 },
+      inputGrad,
+      v,
+    );
+    this.dx = first.dx;
+    this.trunk.push(first, new Act(gpu, [n, ch[ch.length - 1], R, R], "leaky_relu"));
+    let h = R;
+    d.blocks.forEach((blk, j) => {
+      const i = ch.length - 1 - j;
+      this.trunk.push(
+        new Conv(gpu, blk.a, { n, cin: ch[i], h, w: h, cout: ch[i], k: 3, stride: 1, pad: 1 }, true, v),
+        new Act(gpu, [n, ch[i], h, h], "leaky_relu"),
+        new Conv(gpu, blk.b, { n, cin: ch[i], h, w: h, cout: ch[i - 1], k: 4, stride: 2, pad: 1 }, true, v),
+        new Act(gpu, [n, ch[i - 1], h / 2, h / 2], "leaky_relu"),
+      );
+      h /= 2;
+    });
+    this.end = trunkEnd(gpu, n, ch[0], cfg.mbstdGroup, d.final, d.fc, cfg.dFeatures, v);
+    this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.head, v);
+  }
+  get out(): Tensor {
+    return this.head.outL.y;
+  }
+  get aux(): Tensor {
+    return this.head.auxL.y;
+  }
+  forward(rec: Recorder, x: Tensor, y: Tensor, aux: boolean): void {
+    let h = x;
+    for (const l of this.trunk) h = l.forward(rec, h);
+    for (const l of this.end.convs) h = l.forward(rec, h);
+    h = this.end.act.forward(rec, this.end.fc.forward(rec, h.reshape([this.n, h.size / this.n])));
+    this.head.forward(rec, h, y, aux);
+  }
+  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null {
+    let d: Tensor | null = this.head.backward(rec, dout, daux, params);
+    d = this.end.act.backward(rec, d);
+    d = this.end.fc.backward(rec, d, params)!;
+    const c0 = this.end.convs[this.end.convs.length - 1].y.shape;
+    d = d.reshape(c0);
+    for (let i = this.end.convs.length - 1; i >= 0; i--) d = this.end.convs[i].backward(rec, d!, params);
+    for (let i = this.trunk.length - 1; i >= 0; i--) {
+      d = this.trunk[i].backward(rec, d!, params);
+      if (!d) break;
+    }
+    return d;
+  }
+}

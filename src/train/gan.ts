@@ -1,0 +1,534 @@
+/**
+ * The GAN trainer (library code: no Deno APIs). One iteration = a discriminator step and a generator step
+ * recorded into ONE recorder and submitted once:
+ *
+ *   fake = G(z, y_fake)                                         (saved activations kept for the G step)
+ *   D step: spectral norm (one power iteration) -> D(aug(real), y_real) with the aux head,
+ *           D(aug(fake), y_fake) -> GAN loss (+ aux BCE on real, weight auxWeightD) -> backward -> Adam(D)
+ *   G step: spectral norm of the updated D (no iteration) -> D(aug'(fake), y_fake) with the aux head ->
+ *           G loss + aux BCE on fake (weight auxWeightG) -> backward through D (input only), the
+ *           augmentation and G -> Adam(G) -> EMA(G)
+ *
+ * Every random number (batch rows, fake labels, latents, augmentation) is drawn on the CPU from the
+ * trainer's seeded {@linkcode Rng} in a fixed order and uploaded with `gpu.write`, so the run is a pure
+ * function of the seed and the restored state: a resumed run repeats an uninterrupted one exactly on the
+ * same adapter. Losses accumulate in a small GPU log that is read every `logEvery` steps only.
+ * @module
+ */
+
+import type { Gpu, Recorder } from "../gpu/gpu.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { comboKey } from "../data/dataset.ts";
+import { Adam } from "../nn/adam.ts";
+import { adaUpdate, Augmenter } from "../nn/augment.ts";
+import { Ema } from "../nn/ema.ts";
+import { bceWithLogits, ganLossD, ganLossG } from "../nn/losses.ts";
+import { type ProgressivePhase, progressivePhase } from "../nn/blend.ts";
+import { Rng } from "../util/rng.ts";
+import type { GanConfig } from "../models/config.ts";
+import { condDim, Generator, type GeneratorModel, type GeneratorPass } from "../models/generator.ts";
+import { Discriminator, type DiscriminatorModel, type DiscriminatorPass } from "../models/discriminator.ts";
+import { ProgressiveDiscriminator, ProgressiveGenerator } from "../models/progressive.ts";
+
+/** Loss-log slots. */
+const SLOT = { d: 0, dAux: 1, g: 2, gAux: 3 } as const;
+
+/** Mean losses and scores over the steps since the previous report. */
+export interface LossReport {
+  /** Step count at the report. */
+  step: number;
+  /** Real images shown so far. */
+  imagesSeen: number;
+  /** Steps averaged. */
+  steps: number;
+  /** Discriminator GAN loss. */
+  dLoss: number;
+  /** Discriminator auxiliary BCE on real images. */
+  dAux: number;
+  /** Generator GAN loss. */
+  gLoss: number;
+  /** Generator auxiliary BCE (D's aux head on fakes vs their labels). */
+  gAux: number;
+  /** Mean D logit on the last real batch. */
+  dReal: number;
+  /** Mean D logit on the last fake batch (D step). */
+  dFake: number;
+  /** Augmentation probability multiplier p. */
+  augP: number;
+}
+
+/** Thrown when a loss turns NaN or infinite: the caller keeps the last good checkpoint. */
+export class GanDivergedError extends Error {
+  /** Wraps the report of the diverged readback. */
+  constructor(readonly report: LossReport) {
+    super(
+      `training diverged at step ${report.step} (${report.imagesSeen} images): losses ` +
+        `D ${report.dLoss}, D aux ${report.dAux}, G ${report.gLoss}, G aux ${report.gAux}. ` +
+        `The last checkpoint before this point is kept; lower the learning rates or resume from it.`,
+    );
+    this.name = "GanDivergedError";
+  }
+}
+
+/** The generator of a configuration (cpd or progressive), weights initialised from the seed. */
+export function buildGenerator(gpu: Gpu, cfg: GanConfig, numLabels: number): GeneratorModel {
+  return cfg.model === "progressive"
+    ? new ProgressiveGenerator(gpu, cfg, numLabels)
+    : new Generator(gpu, cfg, numLabels);
+}
+
+/** Generator and discriminator for a configuration (cpd or progressive). */
+export function buildModels(
+  gpu: Gpu,
+  cfg: GanConfig,
+  numLabels: number,
+): { g: GeneratorModel; d: DiscriminatorModel } {
+  const g = buildGenerator(gpu, cfg, numLabels);
+  const d = cfg.model === "progressive"
+    ? new ProgressiveDiscriminator(gpu, cfg, numLabels)
+    : new Discriminator(gpu, cfg, numLabels);
+  return { g, d };
+}
+
+/** Something that follows the progressive schedule (the progressive models' passes). */
+interface Phased {
+  setPhase(phase: ProgressivePhase): void;
+}
+function isPhased(x: unknown): x is Phased {
+  return typeof (x as Phased).setPhase === "function";
+}
+
+/** The progressive schedule of a config, or null for fixed-resolution models. */
+export function phaseOf(cfg: GanConfig, imagesSeen: number): ProgressivePhase | null {
+  if (cfg.model !== "progressive") return null;
+  return progressivePhase(imagesSeen, { ...cfg.progressive, targetRes: cfg.resolution });
+}
+
+/**
+ * Fills `zy` (N, Z + L) = [z, y] and `cond` (N, D) from latents and labels (the generator's two inputs).
+ */
+export function generatorInputs(
+  cfg: GanConfig,
+  numLabels: number,
+  z: Float32Array, // (N, Z)
+  labels: ArrayLike<number>, // (N, L)
+  zy: Float32Array,
+  cond: Float32Array,
+): void {
+  const Z = cfg.latentDim, L = numLabels, n = z.length / Z, D = condDim(cfg, L);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < Z; k++) zy[i * (Z + L) + k] = z[i * Z + k];
+    for (let l = 0; l < L; l++) zy[i * (Z + L) + Z + l] = labels[i * L + l];
+    if (D === Z + L) cond.set(zy.subarray(i * (Z + L), (i + 1) * (Z + L)), i * D);
+    else for (let l = 0; l < L; l++) cond[i * D + l] = labels[i * L + l];
+  }
+}
+
+/** The training state of a GAN run (everything a checkpoint holds beside the config). */
+export class GanTrainer {
+  /** Iterations done. */
+  step = 0;
+  /** Real images shown to D so far (step * batch). */
+  imagesSeen = 0;
+  /** The trainer's random numbers (batches, latents, augmentation). */
+  readonly rng: Rng;
+  /** The generator. */
+  readonly g: GeneratorModel;
+  /** The discriminator. */
+  readonly d: DiscriminatorModel;
+  /** The generator pass (batch N) used for training and sampling. */
+  readonly gPass: GeneratorPass;
+  /** D pass on real batches (no input gradient). */
+  readonly dReal: DiscriminatorPass;
+  /** D pass on fake batches (with input gradient, for the G step). */
+  readonly dFake: DiscriminatorPass;
+  /** Adam of the generator. */
+  readonly adamG: Adam;
+  /** Adam of the discriminator. */
+  readonly adamD: Adam;
+  /** EMA of the generator weights (used for sampling). */
+  readonly ema: Ema;
+  /** Number of labels L. */
+  readonly numLabels: number;
+  private readonly augmenter: Augmenter | null;
+  private readonly augParams: Tensor[];
+  /** Real images (N, C, R, R), real labels (N, L), fake labels (N, L), G inputs. */
+  private readonly xReal: Tensor;
+  private readonly yReal: Tensor;
+  private readonly yFake: Tensor;
+  private readonly zy: Tensor;
+  private readonly cond: Tensor;
+  private readonly xRealAug: Tensor;
+  private readonly xFakeAug: Tensor;
+  private readonly dimg: Tensor;
+  private readonly dOutReal: Tensor;
+  private readonly dOutFake: Tensor;
+  private readonly dAuxReal: Tensor;
+  private readonly dAuxFake: Tensor;
+  private readonly posW: Tensor;
+  private readonly negW: Tensor;
+  /** The loss log (8): see SLOT. */
+  readonly lossLog: Tensor;
+  private stepsSinceRead = 0;
+  private clearLog = true;
+  private augP: number;
+  private readonly host: {
+    x: Float32Array;
+    yr: Float32Array;
+    yf: Float32Array;
+    z: Float32Array;
+    zy: Float32Array;
+    cond: Float32Array;
+  };
+
+  /** Builds models, optimisers, EMA, augmentation and all step tensors for `data` (the training split). */
+  constructor(readonly gpu: Gpu, readonly cfg: GanConfig, readonly data: Dataset) {
+    const R = cfg.resolution, C = cfg.imageChannels, N = cfg.batchSize, L = data.labelNames.length;
+    if (data.height !== R || data.width !== R) {
+      throw new Error(
+        `GAN: the data are ${data.height}x${data.width}, config.resolution is ${R}; resize the data`,
+      );
+    }
+    if (data.channels !== C) {
+      throw new Error(`GAN: the data have ${data.channels} channel(s), config.imageChannels is ${C}`);
+    }
+    if (data.n < 1) throw new Error("GAN: the training data are empty");
+    this.numLabels = L;
+    this.rng = new Rng(cfg.seed);
+    const { g, d } = buildModels(gpu, cfg, L);
+    this.g = g;
+    this.d = d;
+    this.gPass = g.pass(N);
+    this.dReal = d.pass(N, false);
+    this.dFake = d.pass(N, true);
+    const adam = { beta1: cfg.beta1, beta2: cfg.beta2, zeroGrads: true };
+    this.adamG = new Adam(gpu, g.weights.store, { lr: cfg.lrG, ...adam });
+    this.adamD = new Adam(gpu, d.weights.store, { lr: cfg.lrD, ...adam });
+    this.ema = new Ema(gpu, g.weights.store, cfg.emaDecay);
+    const shape = [N, C, R, R] as [number, number, number, number];
+    const a = cfg.augment;
+    this.augP = a.p;
+    this.augmenter = a.enabled
+      ? new Augmenter(gpu, shape, {
+        pTranslate: a.pTranslate,
+        pCutout: a.pCutout,
+        pColor: a.pColor,
+        translateFrac: a.translateFrac,
+        cutoutFrac: a.cutoutFrac,
+        flip: a.flip,
+      })
+      : null;
+    this.augParams = this.augmenter ? [0, 1, 2].map(() => this.augmenter!.paramsTensor()) : [];
+    const Z = cfg.latentDim, D = condDim(cfg, L);
+    this.xReal = gpu.tensor(shape);
+    this.yReal = gpu.tensor([N, L]);
+    this.yFake = gpu.tensor([N, L]);
+    this.zy = gpu.tensor([N, Z + L]);
+    this.cond = gpu.tensor([N, D]);
+    this.xRealAug = gpu.tensor(shape);
+    this.xFakeAug = gpu.tensor(shape);
+    this.dimg = gpu.tensor(shape);
+    this.dOutReal = gpu.tensor([N, 1]);
+    this.dOutFake = gpu.tensor([N, 1]);
+    this.dAuxReal = gpu.tensor([N, L]);
+    this.dAuxFake = gpu.tensor([N, L]);
+    this.posW = gpu.tensor([L], new Float32Array(L).fill(1));
+    this.negW = gpu.tensor([L], new Float32Array(L).fill(1));
+    this.lossLog = gpu.tensor([8], new Float32Array(8));
+    this.host = {
+      x: new Float32Array(N * C * R * R),
+      yr: new Float32Array(N * L),
+      yf: new Float32Array(N * L),
+      z: new Float32Array(N * Z),
+      zy: new Float32Array(N * (Z + L)),
+      cond: new Float32Array(N * D),
+    };
+  }
+
+  /** Augmentation probability multiplier p (ADA moves it). */
+  get augmentP(): number {
+    return this.augP;
+  }
+  set augmentP(p: number) {
+    this.augP = p;
+  }
+
+  /** The progressive phase of the next step (null for fixed-resolution models). */
+  get phase(): ProgressivePhase | null {
+    return phaseOf(this.cfg, this.imagesSeen);
+  }
+
+  /** Applies the phase of `imagesSeen` to the passes (progressive models). Queued before the next submit. */
+  private applyPhase(): void {
+    const ph = this.phase;
+    if (!ph) return;
+    for (const p of [this.gPass, this.dReal, this.dFake]) if (isPhased(p)) p.setPhase(ph);
+  }
+
+  /** Draws one batch on the CPU (fixed draw order) and queues its upload. */
+  private drawBatch(): void {
+    const { data, cfg, rng, host } = this;
+    const N = cfg.batchSize, L = this.numLabels, sz = data.channels * data.height * data.width;
+    for (let i = 0; i < N; i++) {
+      const r = rng.int(data.n);
+      host.x.set(data.images.subarray(r * sz, (r + 1) * sz), i * sz);
+      for (let l = 0; l < L; l++) host.yr[i * L + l] = data.labels[r * L + l];
+    }
+    for (let i = 0; i < N; i++) {
+      const r = rng.int(data.n);
+      for (let l = 0; l < L; l++) host.yf[i * L + l] = data.labels[r * L + l];
+    }
+    for (let k = 0; k < host.z.length; k++) host.z[k] = rng.normal();
+    generatorInputs(cfg, L, host.z, host.yf, host.zy, host.cond);
+    const gpu = this.gpu;
+    gpu.write(this.xReal, host.x);
+    gpu.write(this.yReal, host.yr);
+    gpu.write(this.yFake, host.yf);
+    gpu.write(this.zy, host.zy);
+    gpu.write(this.cond, host.cond);
+    if (this.augmenter) {
+      this.augmenter.p = this.augP;
+      for (const t of this.augParams) this.augmenter.draw(rng, t);
+    }
+  }
+
+  /** Records the augmentation of x with params slot k into y (x itself when augmentation is off). */
+  private augment(rec: Recorder, x: Tensor, k: number, y: Tensor): Tensor {
+    if (!this.augmenter) return x;
+    this.augmenter.forward(rec, x, this.augParams[k], y);
+    return y;
+  }
+
+  /** Records and submits one iteration (D step + G step). Nothing is read back. */
+  trainStep(): void {
+    const { gpu, cfg } = this;
+    this.applyPhase();
+    this.drawBatch();
+    const rec = gpu.recorder();
+    if (this.clearLog) {
+      rec.clear(this.lossLog);
+      this.clearLog = false;
+    }
+    const acc = { accumulate: true };
+    // generator forward (its activations stay for the G step)
+    const fake = this.gPass.forward(rec, this.zy, this.cond);
+    // ---- D step
+    const dw = this.d.weights;
+    dw.snForward(rec, true);
+    dw.snClear(rec);
+    this.dReal.forward(rec, this.augment(rec, this.xReal, 0, this.xRealAug), this.yReal, true);
+    this.dFake.forward(rec, this.augment(rec, fake, 1, this.xFakeAug), this.yFake, false);
+    ganLossD(rec, cfg.loss, this.dReal.out, this.dFake.out, this.dOutReal, this.dOutFake, this.lossLog, {
+      slot: SLOT.d,
+      ...acc,
+    });
+    const auxD = cfg.auxWeightD > 0;
+    if (auxD) {
+      bceWithLogits(rec, this.dReal.aux, this.yReal, this.posW, this.negW, this.dAuxReal, this.lossLog, {
+        slot: SLOT.dAux,
+        scale: cfg.auxWeightD,
+        ...acc,
+      });
+    }
+    this.dFake.backward(rec, this.dOutFake, null, true);
+    this.dReal.backward(rec, this.dOutReal, auxD ? this.dAuxReal : null, true);
+    dw.snBackward(rec);
+    this.adamD.step(rec);
+    // ---- G step
+    dw.snForward(rec, false);
+    const xf = this.augment(rec, fake, 2, this.xFakeAug);
+    const auxG = cfg.auxWeightG > 0;
+    this.dFake.forward(rec, xf, this.yFake, auxG);
+    ganLossG(rec, cfg.loss, this.dFake.out, this.dOutFake, this.lossLog, { slot: SLOT.g, ...acc });
+    if (auxG) {
+      bceWithLogits(rec, this.dFake.aux, this.yFake, this.posW, this.negW, this.dAuxFake, this.lossLog, {
+        slot: SLOT.gAux,
+        scale: cfg.auxWeightG,
+        ...acc,
+      });
+    }
+    const dxAug = this.dFake.backward(rec, this.dOutFake, auxG ? this.dAuxFake : null, false)!;
+    let dimg = dxAug;
+    if (this.augmenter) {
+      this.augmenter.backward(rec, dxAug, this.augParams[2], this.dimg);
+      dimg = this.dimg;
+    }
+    this.gPass.backward(rec, dimg);
+    this.adamG.step(rec);
+    this.ema.update(rec);
+    gpu.submit(rec);
+    this.step++;
+    this.imagesSeen += cfg.batchSize;
+    this.stepsSinceRead++;
+  }
+
+  /** Whether the loss log is due for a readback after this step. */
+  get logDue(): boolean {
+    return this.step % this.cfg.logEvery === 0;
+  }
+
+  /**
+   * Reads the loss log (mean over the steps since the last read) and the last batch's D scores, updates ADA's
+   * p, and throws {@linkcode GanDivergedError} on a NaN or infinite loss. Costs two readbacks.
+   */
+  async readLosses(): Promise<LossReport> {
+    const log = await this.gpu.read(this.lossLog);
+    const real = await this.gpu.read(this.dReal.out);
+    const fake = await this.gpu.read(this.dFake.out); // the G step's forward of the fakes
+    const k = Math.max(1, this.stepsSinceRead);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    const report: LossReport = {
+      step: this.step,
+      imagesSeen: this.imagesSeen,
+      steps: this.stepsSinceRead,
+      dLoss: log[SLOT.d] / k,
+      dAux: log[SLOT.dAux] / k,
+      gLoss: log[SLOT.g] / k,
+      gAux: log[SLOT.gAux] / k,
+      dReal: mean(real),
+      dFake: mean(fake),
+      augP: this.augP,
+    };
+    this.stepsSinceRead = 0;
+    this.clearLog = true;
+    const vals = [report.dLoss, report.dAux, report.gLoss, report.gAux, report.dReal, report.dFake];
+    if (!vals.every(Number.isFinite)) throw new GanDivergedError(report);
+    const a = this.cfg.augment;
+    if (this.augmenter && a.adaptive) {
+      const rt = real.reduce((s, v) => s + Math.sign(v), 0) / real.length;
+      // a fixed image count per update (not the steps since the last read) keeps a resumed run exact
+      this.augP = adaUpdate(this.augP, rt, this.cfg.batchSize * this.cfg.logEvery, {
+        target: a.adaTarget,
+        speedImages: a.adaSpeedImages,
+      });
+    }
+    return report;
+  }
+
+  /**
+   * Generates one image per label row with the EMA generator, latents from Rng(seed) (N(0, 1), drawn row by
+   * row, so row i gets the same latent whatever the batch size). Returns (M, C, R, R) in [-1, 1].
+   */
+  async generate(labels: ArrayLike<number>, seed: number): Promise<Float32Array> {
+    this.applyPhase();
+    return await sampleWith(
+      this.gpu,
+      this.cfg,
+      this.numLabels,
+      this.gPass,
+      this.zy,
+      this.cond,
+      labels,
+      seed,
+      {
+        before: (rec) => this.ema.swapIn(rec),
+        after: (rec) => this.ema.swapOut(rec),
+      },
+    );
+  }
+
+  /** A grid of samples: one row per label combination (rows of `labels`, (rows, L)), `cols` latents each. */
+  async sampleGrid(labels: ArrayLike<number>, rows: number, cols: number, seed: number): Promise<ImageGrid> {
+    const L = this.numLabels;
+    const all = new Float32Array(rows * cols * L);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        for (let l = 0; l < L; l++) all[(r * cols + c) * L + l] = labels[r * L + l];
+      }
+    }
+    const imgs = await this.generate(all, seed);
+    return tileGrid(imgs, rows, cols, this.cfg.imageChannels, this.cfg.resolution);
+  }
+}
+
+/** An image grid in [-1, 1], (C, H, W). */
+export interface ImageGrid {
+  /** Pixels (C, H, W). */
+  data: Float32Array;
+  /** Channels C. */
+  channels: number;
+  /** Height H. */
+  height: number;
+  /** Width W. */
+  width: number;
+}
+
+/** Tiles M = rows * cols images (M, C, R, R) into one (C, rows*R + gaps, cols*R + gaps) image, 1 px gaps. */
+export function tileGrid(imgs: Float32Array, rows: number, cols: number, C: number, R: number): ImageGrid {
+  const H = rows * R + (rows - 1), W = cols * R + (cols - 1);
+  const data = new Float32Array(C * H * W).fill(1);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const src = (r * cols + c) * C * R * R;
+      for (let ch = 0; ch < C; ch++) {
+        for (let i = 0; i < R; i++) {
+          for (let j = 0; j < R; j++) {
+            data[(ch * H + r * (R + 1) + i) * W + c * (R + 1) + j] = imgs[src + (ch * R + i) * R + j];
+          }
+        }
+      }
+    }
+  }
+  return { data, channels: C, height: H, width: W };
+}
+
+/**
+ * Runs a generator pass over labels (M, L) in chunks of the pass's batch size, latents from Rng(seed) drawn
+ * row by row; `before` / `after` record around each forward (EMA swap). Returns (M, C, R, R).
+ */
+export async function sampleWith(
+  gpu: Gpu,
+  cfg: GanConfig,
+  numLabels: number,
+  pass: GeneratorPass,
+  zy: Tensor,
+  cond: Tensor,
+  labels: ArrayLike<number>,
+  seed: number,
+  hooks: { before?: (rec: Recorder) => void; after?: (rec: Recorder) => void } = {},
+): Promise<Float32Array> {
+  const L = numLabels, Z = cfg.latentDim, n = zy.shape[0];
+  const M = labels.length / L;
+  if (!Number.isInteger(M)) throw new Error(`generate: ${labels.length} label values are not rows of ${L}`);
+  const sz = pass.out.size / n;
+  const out = new Float32Array(M * sz);
+  const rng = new Rng(seed);
+  const z = new Float32Array(n * Z), y = new Float32Array(n * L);
+  const hzy = new Float32Array(zy.size), hc = new Float32Array(cond.size);
+  const buf = new Float32Array(pass.out.size);
+  for (let s = 0; s < M; s += n) {
+    const m = Math.min(n, M - s);
+    z.fill(0);
+    y.fill(0);
+    for (let k = 0; k < m * Z; k++) z[k] = rng.normal();
+    for (let k = 0; k < m * L; k++) y[k] = labels[s * L + k];
+    generatorInputs(cfg, L, z, y, hzy, hc);
+    gpu.write(zy, hzy);
+    gpu.write(cond, hc);
+    const rec = gpu.recorder();
+    hooks.before?.(rec);
+    pass.forward(rec, zy, cond);
+    hooks.after?.(rec);
+    gpu.submit(rec);
+    await gpu.read(pass.out, buf);
+    out.set(buf.subarray(0, m * sz), s * sz);
+  }
+  return out;
+}
+
+/** The `k` most frequent label combinations of a dataset, as rows (k, L) of 0/1 (fewer if there are fewer). */
+export function topCombos(d: Pick<Dataset, "labels" | "labelNames" | "n">, k: number): Uint8Array {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < d.n; i++) {
+    const key = comboKey(d, i);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const keys = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+  const L = d.labelNames.length;
+  const out = new Uint8Array(keys.length * L);
+  keys.forEach(([key], r) => {
+    for (let l = 0; l < L; l++) out[r * L + l] = key[l] === "1" ? 1 : 0;
+  });
+  return out;
+}

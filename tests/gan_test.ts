@@ -1,0 +1,409 @@
+/**
+ * The conditional GAN models and trainer:
+ * - the GPU gradients of the whole generator and discriminator (parameters and, for D, the input image)
+ *   equal central finite differences of the GPU forward along random directions;
+ * - a short run on the phantom lowers D's auxiliary label loss on real images and yields finite images in
+ *   [-1, 1] of the right shape; steps after the first allocate no buffers and compile no pipelines;
+ * - the same seed gives bitwise the same samples in two runs;
+ * - config errors name the field.
+ */
+import type { Gpu, Recorder } from "../src/gpu/gpu.ts";
+import type { Tensor } from "../src/gpu/tensor.ts";
+import type { ParamStore } from "../src/gpu/params.ts";
+import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
+import { type GanConfig, PRESETS, resolveGanConfig } from "../src/models/config.ts";
+import { Generator } from "../src/models/generator.ts";
+import { Discriminator } from "../src/models/discriminator.ts";
+import { GanTrainer, type LossReport, phaseOf, topCombos } from "../src/train/gan.ts";
+import { ProgressiveDiscriminator, ProgressiveGenerator } from "../src/models/progressive.ts";
+import type { GeneratorPass } from "../src/models/generator.ts";
+import type { DiscriminatorPass } from "../src/models/discriminator.ts";
+import type { ProgressivePhase } from "../src/nn/blend.ts";
+import { Rng } from "../src/util/rng.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { testGpu } from "./_util.ts";
+
+const L = 3, N = 4;
+/**
+ * Finite-difference step relative to the parameters' scale. Leaky ReLU kinks and normalisations over few
+ * values make the networks far from linear at larger steps; float32 noise limits smaller ones.
+ */
+const EPS = 2e-4;
+
+/** A very small config: 8 px, 2 resolutions, few channels. */
+function microConfig(over: Record<string, unknown> = {}): GanConfig {
+  return resolveGanConfig({
+    resolution: 8,
+    gChannels: [16, 8],
+    dChannels: [8, 4],
+    latentDim: 4,
+    dFeatures: 8,
+    batchSize: N,
+    mbstdGroup: 2,
+    ...over,
+  });
+}
+
+function dotArr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** A random direction over the real parameter values of a store (padding stays 0). */
+function direction(store: ParamStore, rng: Rng): Float32Array {
+  const u = new Float32Array(store.floats);
+  for (const p of store.params) for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+  return u;
+}
+
+/**
+ * Checks the directional derivative of f along u at x0 (a tensor's contents): the analytic g.u against
+ * (f(x0 + eps u) - f(x0 - eps u)) / (2 eps) evaluated on the GPU in float32.
+ */
+async function checkDirectional(
+  gpu: Gpu,
+  label: string,
+  target: Tensor,
+  x0: Float32Array,
+  grad: Float32Array,
+  u: Float32Array,
+  f: () => Promise<number>,
+  results: [string, number, number][],
+): Promise<void> {
+  const scale = Math.sqrt(dotArr(x0, x0) / Math.max(1, dotArr(u, u)));
+  const eps = EPS * Math.max(scale, 0.05);
+  const plus = Float32Array.from(x0, (v, i) => v + eps * u[i]);
+  const minus = Float32Array.from(x0, (v, i) => v - eps * u[i]);
+  gpu.write(target, plus);
+  const fp = await f();
+  gpu.write(target, minus);
+  const fm = await f();
+  gpu.write(target, x0);
+  const fd = (fp - fm) / (2 * eps);
+  const an = dotArr(grad, u);
+  console.log(`${label}: analytic ${an.toExponential(5)}, finite difference ${fd.toExponential(5)}`);
+  results.push([label, an, fd]);
+}
+
+/**
+ * All directional derivatives together: the vector of analytic values within 5 % of the finite differences
+ * (relative L2), and each within 10 % of itself plus 3 % of the largest one.
+ */
+function assertDirectional(results: [string, number, number][]): void {
+  let num = 0, den = 0, big = 0;
+  for (const [, an, fd] of results) {
+    num += (an - fd) ** 2;
+    den += fd * fd;
+    big = Math.max(big, Math.abs(fd));
+  }
+  assert(
+    Math.sqrt(num / den) < 0.05,
+    `relative L2 error ${Math.sqrt(num / den)} of the directional derivatives`,
+  );
+  for (const [label, an, fd] of results) {
+    const err = Math.abs(an - fd);
+    assert(err <= 0.1 * Math.abs(fd) + 0.03 * big, `${label}: analytic ${an} vs finite difference ${fd}`);
+  }
+}
+
+async function scalar(gpu: Gpu, t: Tensor, w: Float32Array): Promise<number> {
+  return dotArr(await gpu.read(t), w);
+}
+
+for (const condNorm of ["pixel", "instance"] as const) {
+  Deno.test(`generator (${condNorm} cond norm) GPU gradients match finite differences`, async () => {
+    const gpu = await testGpu();
+    const cfg = microConfig({ condNorm, upsample: condNorm === "pixel" ? "convT" : "nearest" });
+    const G = new Generator(gpu, cfg, L, 3);
+    const pass = G.pass(N);
+    const rng = new Rng(11);
+    const Z = cfg.latentDim;
+    const zy = gpu.tensor([N, Z + L], rng.normals(N * (Z + L)));
+    const dOut = rng.normals(N * cfg.imageChannels * 64);
+    const dimg = gpu.tensor([N, cfg.imageChannels, 8, 8], dOut);
+    const store = G.weights.store;
+    const f = async () => {
+      gpu.run((rec) => pass.forward(rec, zy, zy));
+      return await scalar(gpu, pass.out, dOut);
+    };
+    const rec = gpu.recorder();
+    rec.clear(store.grads);
+    pass.forward(rec, zy, zy);
+    pass.backward(rec, dimg);
+    gpu.submit(rec);
+    const grad = await gpu.read(store.grads);
+    const x0 = await gpu.read(store.values);
+    const results: [string, number, number][] = [];
+    for (let k = 0; k < 3; k++) {
+      await checkDirectional(
+        gpu,
+        `G params, direction ${k}`,
+        store.values,
+        x0,
+        grad,
+        direction(store, rng),
+        f,
+        results,
+      );
+    }
+    // one parameter tensor at a time, so a wrong small layer is not hidden by a big one
+    for (const name of ["g.fc.w", "g.b4.norm0.gamma.w", "g.b8.up.w", "g.b8.norm1.beta.b", "g.to_img.w"]) {
+      const p = store.params.find((q) => q.name === name)!;
+      const u = new Float32Array(store.floats);
+      for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+      await checkDirectional(gpu, `G ${name}`, store.values, x0, grad, u, f, results);
+    }
+    assertDirectional(results);
+  });
+}
+
+Deno.test("discriminator GPU gradients (parameters, spectral norm, input) match finite differences", async () => {
+  const gpu = await testGpu();
+  const cfg = microConfig();
+  const D = new Discriminator(gpu, cfg, L, 5);
+  const pass = D.pass(N, true);
+  const rng = new Rng(12);
+  const x0 = rng.uniforms(N * 64, -1, 1);
+  const x = gpu.tensor([N, 1, 8, 8], x0);
+  const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+  const r1 = rng.normals(N), r2 = rng.normals(N * L);
+  const dout = gpu.tensor([N, 1], r1), daux = gpu.tensor([N, L], r2);
+  const set = D.weights, store = set.store;
+  // a few power iterations so u is a good estimate; the check then keeps u fixed (update = false)
+  for (let i = 0; i < 5; i++) gpu.run((rec) => set.snForward(rec, true));
+  const fwd = (rec: Recorder) => {
+    set.snForward(rec, false);
+    pass.forward(rec, x, y, true);
+  };
+  const f = async () => {
+    gpu.run(fwd);
+    return (await scalar(gpu, pass.out, r1)) + (await scalar(gpu, pass.aux, r2));
+  };
+  const rec = gpu.recorder();
+  rec.clear(store.grads);
+  set.snClear(rec);
+  fwd(rec);
+  pass.backward(rec, dout, daux, true);
+  set.snBackward(rec);
+  gpu.submit(rec);
+  const grad = await gpu.read(store.grads);
+  const dx = await gpu.read(pass.dx!);
+  const p0 = await gpu.read(store.values);
+  const results: [string, number, number][] = [];
+  for (let k = 0; k < 3; k++) {
+    await checkDirectional(
+      gpu,
+      `D params, direction ${k}`,
+      store.values,
+      p0,
+      grad,
+      direction(store, rng),
+      f,
+      results,
+    );
+  }
+  for (const name of ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"]) {
+    const p = store.params.find((q) => q.name === name)!;
+    const u = new Float32Array(store.floats);
+    for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+    await checkDirectional(gpu, `D ${name}`, store.values, p0, grad, u, f, results);
+  }
+  await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
+  assertDirectional(results);
+});
+
+/** A small phantom and a config that trains in seconds. */
+function quickSetup(over: Record<string, unknown> = {}) {
+  const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 240 } as PhantomLabelSpec;
+  const data = makePhantom({ resolution: 16, labels, seed: 3 });
+  const cfg = resolveGanConfig({
+    resolution: 16,
+    gChannels: [32, 16, 8],
+    dChannels: [32, 16, 8],
+    latentDim: 16,
+    dFeatures: 32,
+    batchSize: 8,
+    logEvery: 10,
+    lrD: 1e-3,
+    lrG: 1e-3,
+    ...over,
+  });
+  return { data, cfg };
+}
+
+Deno.test("a short run on the phantom learns (D's aux loss on real images drops), allocates nothing after the first step", async () => {
+  const gpu = await testGpu();
+  const { data, cfg } = quickSetup();
+  const tr = new GanTrainer(gpu, cfg, data);
+  tr.trainStep();
+  await tr.readLosses();
+  const bufs = gpu.buffersCreated, pipes = gpu.pipelinesCreated;
+  const reports: LossReport[] = [];
+  const steps = 120;
+  for (let s = 1; s < steps; s++) {
+    tr.trainStep();
+    if (tr.logDue) reports.push(await tr.readLosses());
+  }
+  assertEquals(gpu.buffersCreated, bufs, "storage buffers created after the first step");
+  assertEquals(gpu.pipelinesCreated, pipes, "pipelines compiled after the first step");
+  const first = reports.slice(0, 2), last = reports.slice(-3);
+  const mean = (rs: typeof reports, k: "dAux" | "dLoss") => rs.reduce((a, r) => a + r[k], 0) / rs.length;
+  console.log(
+    reports.map((r) => `${r.step}: D ${r.dLoss.toFixed(3)} aux ${r.dAux.toFixed(3)} G ${r.gLoss.toFixed(3)}`)
+      .join("\n"),
+  );
+  assert(
+    mean(last, "dAux") < 0.9 * mean(first, "dAux"),
+    `D's aux BCE on real images should drop: ${mean(first, "dAux")} -> ${mean(last, "dAux")}`,
+  );
+  const labels = topCombos(data, 4);
+  const imgs = await tr.generate(labels, 7);
+  assertEquals(imgs.length, 4 * 16 * 16);
+  let lo = Infinity, hi = -Infinity, sd = 0, m = 0;
+  for (const v of imgs) {
+    assert(Number.isFinite(v), "generated values must be finite");
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+    m += v / imgs.length;
+  }
+  for (const v of imgs) sd += (v - m) ** 2 / imgs.length;
+  assert(lo >= -1 && hi <= 1, `images must lie in [-1, 1], got [${lo}, ${hi}]`);
+  assert(Math.sqrt(sd) > 0.05, `images should not be flat (std ${Math.sqrt(sd)})`);
+});
+
+Deno.test("same seed, same adapter: two runs give bitwise the same samples", async () => {
+  const gpu = await testGpu();
+  const { data, cfg } = quickSetup({ augment: { adaptive: true } });
+  const run = async () => {
+    const tr = new GanTrainer(gpu, cfg, data);
+    for (let s = 0; s < 12; s++) {
+      tr.trainStep();
+      if (tr.logDue) await tr.readLosses();
+    }
+    return await tr.generate(topCombos(data, 2), 99);
+  };
+  const a = await run(), b = await run();
+  assertEquals(Array.from(a), Array.from(b));
+  // and the latent matters: another seed gives other images
+  const tr = new GanTrainer(gpu, cfg, data);
+  const c = await tr.generate(topCombos(data, 2), 100), d = await tr.generate(topCombos(data, 2), 99);
+  assert(Array.from(c).some((v, i) => v !== d[i]), "different latent seeds should give different images");
+});
+
+Deno.test("config: presets validate, and a bad field is named in the error", () => {
+  for (const name of Object.keys(PRESETS)) resolveGanConfig({}, name);
+  assertThrows(() => resolveGanConfig({ batchSize: 0 }), Error, /"batchSize"/);
+  assertThrows(() => resolveGanConfig({ lrG: "fast" }), Error, /"lrG"/);
+  assertThrows(() => resolveGanConfig({ gChannels: [8, 8] }), Error, /"gChannels"/);
+  assertThrows(() => resolveGanConfig({ augment: { pCutout: 2 } }), Error, /"augment\.pCutout"/);
+  assertThrows(() => resolveGanConfig({ batchSzie: 8 }), Error, /unknown field "batchSzie"/);
+  assertThrows(() => resolveGanConfig({ mbstdGroup: 3, batchSize: 8 }), Error, /"mbstdGroup"/);
+  assertThrows(() => resolveGanConfig({}, "huge"), Error, /unknown preset "huge"/);
+  const c = resolveGanConfig({ resolution: 64 });
+  assertEquals(c.gChannels.length, 5);
+});
+
+Deno.test("progressive: at alpha 0 the output is the upsampled output of the previous phase; fade gradients are right", async () => {
+  const gpu = await testGpu();
+  const cfg = microConfig({
+    model: "progressive",
+    resolution: 16,
+    gChannels: [8, 8, 4],
+    dChannels: [8, 8, 4],
+    upsample: "nearest",
+    progressive: { startRes: 8, fadeImages: 100, stableImages: 100 },
+  });
+  const G = new ProgressiveGenerator(gpu, cfg, L, 4);
+  const pass = G.pass(N) as GeneratorPass & { setPhase(p: ProgressivePhase): void };
+  const rng = new Rng(21);
+  const zy = gpu.tensor([N, cfg.latentDim + L], rng.normals(N * (cfg.latentDim + L)));
+  const at = async (images: number) => {
+    const ph = phaseOf(cfg, images)!;
+    pass.setPhase(ph);
+    gpu.run((rec) => pass.forward(rec, zy, zy));
+    return { ph, out: await gpu.read(pass.out) };
+  };
+  const stable8 = await at(50), fade0 = await at(100), fadeMid = await at(150), stable16 = await at(250);
+  assertEquals([stable8.ph.res, stable8.ph.fading], [8, false]);
+  assertEquals([fade0.ph.res, fade0.ph.fading, fade0.ph.alpha], [16, true, 0]);
+  assertEquals(Array.from(fade0.out), Array.from(stable8.out), "alpha 0 = the upsampled 8 px output");
+  // the 8 px phase's output is 2x2 blocks (nearest upsampling of 8 px images)
+  for (let i = 0; i < 16; i += 2) assertEquals(stable8.out[i * 16 + 3], stable8.out[(i + 1) * 16 + 2]);
+  assert(
+    Array.from(fadeMid.out).some((v, i) => v !== stable8.out[i]),
+    "alpha 0.5 differs from the old branch",
+  );
+  assert(
+    Array.from(stable16.out).some((v, i) => v !== fadeMid.out[i]),
+    "the 16 px phase differs from the fade",
+  );
+
+  // gradients mid-fade, generator and discriminator (with the input image)
+  const results: [string, number, number][] = [];
+  pass.setPhase(fadeMid.ph);
+  const store = G.weights.store;
+  const dOut = rng.normals(N * 256);
+  const f = async () => {
+    gpu.run((rec) => pass.forward(rec, zy, zy));
+    return await scalar(gpu, pass.out, dOut);
+  };
+  const rec = gpu.recorder();
+  rec.clear(store.grads);
+  pass.forward(rec, zy, zy);
+  pass.backward(rec, gpu.tensor([N, 1, 16, 16], dOut));
+  gpu.submit(rec);
+  const grad = await gpu.read(store.grads), x0 = await gpu.read(store.values);
+  for (let k = 0; k < 2; k++) {
+    await checkDirectional(
+      gpu,
+      `prog G, direction ${k}`,
+      store.values,
+      x0,
+      grad,
+      direction(store, rng),
+      f,
+      results,
+    );
+  }
+  for (const name of ["g.to_img8.w", "g.to_img.w", "g.b16.conv.w", "g.b8.conv.w"]) {
+    const p = store.params.find((q) => q.name === name)!;
+    const u = new Float32Array(store.floats);
+    for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+    await checkDirectional(gpu, `prog G ${name}`, store.values, x0, grad, u, f, results);
+  }
+
+  const D = new ProgressiveDiscriminator(gpu, cfg, L, 6);
+  const dp = D.pass(N, true) as DiscriminatorPass & { setPhase(p: ProgressivePhase): void };
+  dp.setPhase(fadeMid.ph);
+  const xs = rng.uniforms(N * 256, -1, 1);
+  const x = gpu.tensor([N, 1, 16, 16], xs);
+  const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+  const r1 = rng.normals(N), r2 = rng.normals(N * L);
+  const set = D.weights, dstore = set.store;
+  for (let i = 0; i < 5; i++) gpu.run((rc) => set.snForward(rc, true));
+  const fwd = (rc: Recorder) => {
+    set.snForward(rc, false);
+    dp.forward(rc, x, y, true);
+  };
+  const fd = async () => {
+    gpu.run(fwd);
+    return (await scalar(gpu, dp.out, r1)) + (await scalar(gpu, dp.aux, r2));
+  };
+  const rc = gpu.recorder();
+  rc.clear(dstore.grads);
+  set.snClear(rc);
+  fwd(rc);
+  dp.backward(rc, gpu.tensor([N, 1], r1), gpu.tensor([N, L], r2), true);
+  set.snBackward(rc);
+  gpu.submit(rc);
+  const dgrad = await gpu.read(dstore.grads), dx = await gpu.read(dp.dx!), p0 = await gpu.read(dstore.values);
+  for (const name of ["d.from_img8.w", "d.from_img.w", "d.b16.conv0.w", "d.b8.down.w"]) {
+    const p = dstore.params.find((q) => q.name === name)!;
+    const u = new Float32Array(dstore.floats);
+    for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+    await checkDirectional(gpu, `prog D ${name}`, dstore.values, p0, dgrad, u, fd, results);
+  }
+  await checkDirectional(gpu, "prog D input image", x, xs, dx, rng.normals(xs.length), fd, results);
+  assertDirectional(results);
+});
