@@ -13,13 +13,21 @@ Deno.test("every shader opens with a comment, has one compute entry point `main`
   const gpu = await testGpu();
   const problems: string[] = [];
   for (const [name, code] of Object.entries(WGSL)) {
-    if (!code.startsWith(`// ${name}:`)) problems.push(`${name}: must open with "// ${name}: <what it computes>"`);
+    if (!code.startsWith(`// ${name}:`)) {
+      problems.push(`${name}: must open with "// ${name}: <what it computes>"`);
+    }
     const entries = code.match(/@compute/g)?.length ?? 0;
-    if (entries !== 1 || !/fn\s+main\s*\(/.test(code)) problems.push(`${name}: needs exactly one @compute fn main`);
-    if (!/Dispatch:/i.test(code)) problems.push(`${name}: opening comment must state the dispatch grid ("Dispatch:")`);
+    if (entries !== 1 || !/fn\s+main\s*\(/.test(code)) {
+      problems.push(`${name}: needs exactly one @compute fn main`);
+    }
+    if (!/Dispatch:/i.test(code)) {
+      problems.push(`${name}: opening comment must state the dispatch grid ("Dispatch:")`);
+    }
     const module = gpu.device.createShaderModule({ code });
     const info = await module.getCompilationInfo();
-    for (const m of info.messages) if (m.type === "error") problems.push(`${name}:${m.lineNum}: ${m.message}`);
+    for (const m of info.messages) {
+      if (m.type === "error") problems.push(`${name}:${m.lineNum}: ${m.message}`);
+    }
   }
   assert(problems.length === 0, problems.join("\n"));
 });

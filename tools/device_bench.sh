@@ -22,4 +22,4 @@ case "$adapter" in
 esac
 set -o pipefail
 /tmp/deno run -A --unstable-webgpu .dev/bench.js --no-data --impl "${IMPLS:-medsynth,tfjs-webgpu,tfjs-wasm}" \
-  --wasm-dir .dev/wasm --samples "${SAMPLES:-7}" --out "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
+  --wasm-dir .dev/wasm --samples "${SAMPLES:-5}" --out "$OUT/bench.json" "$@" 2>&1 | tee "$OUT/bench.log"

@@ -30,7 +30,8 @@ export function ganCases(quick = false): GanCase[] {
   return quick ? [mk("tiny")] : [mk("tiny"), mk("small64")];
 }
 
-function shapeOf(c: GanCase): string {
+/** The row shape text of a GAN case. */
+export function ganShape(c: GanCase): string {
   const g = c.cfg;
   return `batch ${g.batchSize}, ${g.resolution}px, G ${g.gChannels.join("/")}, D ${g.dChannels.join("/")}`;
 }
@@ -62,7 +63,7 @@ export async function benchGanMedsynth(gpu: Gpu, c: GanCase, samples = 3): Promi
   );
   return {
     op: c.op,
-    shape: shapeOf(c),
+    shape: ganShape(c),
     impl: "medsynth",
     ms,
     gflops: null,
@@ -85,7 +86,7 @@ export async function benchGanTfjs(tf: typeof TF, c: GanCase, impl: string, samp
     );
     return {
       op: c.op,
-      shape: shapeOf(c),
+      shape: ganShape(c),
       impl,
       ms,
       gflops: null,

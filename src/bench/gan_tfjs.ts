@@ -37,7 +37,6 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
   const conv = (x: T4, w: TF.Tensor4D, stride: number, pad: number): T4 => {
     const xp = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
     if (!wasm) return tf.conv2d(xp, w, stride, "valid");
-    // deno-lint-ignore no-explicit-any
     const f = tf.customGrad(
       ((xi: TF.Tensor, wi: TF.Tensor, save: TF.GradSaveFunc) => {
         save([xi, wi]);
@@ -58,7 +57,7 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
             return [dx, tf.transpose(dw, [1, 2, 0, 3])];
           },
         };
-      }) as any,
+      }) as unknown as Parameters<typeof tf.customGrad>[0],
     );
     return f(xp, w) as T4;
   };

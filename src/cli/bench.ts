@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--quick] [--out FILE] [--impl medsynth,tfjs-webgpu,tfjs-wasm] [--filter OP]
- *   [--variant auto|naive|blocked] [--no-data]`
+ *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--samples N]`
  *
  * Times medsynth's kernels against tfjs-webgpu on the same adapter and tfjs-wasm (SIMD, one
  * thread), after warm-up, median of several runs; prints a table and optionally writes JSON
@@ -15,7 +15,7 @@ import { benchCases, type BenchRow, benchTable } from "../bench/cases.ts";
 import { benchDataCases, type DataBenchInputs } from "../bench/data_cases.ts";
 import { benchMedsynth } from "../bench/run_medsynth.ts";
 import { benchTfjs } from "../bench/run_tfjs.ts";
-import { benchGanMedsynth, benchGanTfjs, ganCases } from "../bench/gan_cases.ts";
+import { benchGanMedsynth, benchGanTfjs, ganCases, ganShape } from "../bench/gan_cases.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import type { ConvVariant } from "../nn/conv2d.ts";
 import { writeFileAtomic } from "./_atomic.ts";
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
     "wasm-dir": { type: "string" },
     "no-data": { type: "boolean", default: false },
     "no-gan": { type: "boolean", default: false },
+    gan: { type: "string", default: "32,64" },
   },
 });
 
@@ -68,9 +69,12 @@ if (!args["no-data"] && impls.includes("medsynth")) {
   }
 }
 
+const ganSizes = args.gan!.split(",").map(Number);
 const gans = args["no-gan"]
   ? []
-  : ganCases(args.quick).filter((c) => !args.filter || c.op.includes(args.filter));
+  : ganCases(args.quick).filter((c) =>
+    ganSizes.includes(c.cfg.resolution) && (!args.filter || c.op.includes(args.filter))
+  );
 const ganSamples = Math.min(samples, 3);
 const showGan = (r: BenchRow) => {
   progress(r);
@@ -98,7 +102,14 @@ if (tfImpls.length) {
       try {
         showGan(await benchGanTfjs(tf, c, impl, ganSamples));
       } catch (e) {
-        progress({ op: c.op, shape: "", impl, ms: null, gflops: null, note: String((e as Error).message) });
+        progress({
+          op: c.op,
+          shape: ganShape(c),
+          impl,
+          ms: null,
+          gflops: null,
+          note: String((e as Error).message),
+        });
       }
     }
     for (const c of cases) {

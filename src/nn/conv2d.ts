@@ -22,6 +22,13 @@ import {
   conv2dForwardBlocked,
 } from "./_conv2d_blocked.ts";
 import { conv2dBackwardInputGemm, conv2dForwardGemm, gemmSupports } from "./_conv2d_gemm.ts";
+import { conv2dBackwardInputTiled, conv2dBackwardWeightTiled, conv2dForwardTiled } from "./_conv2d_tiled.ts";
+import { preferTiled } from "./matmul.ts";
+
+/** Real GPUs want workgroup shared-memory tiling; llvmpipe and SwiftShader want register blocking. */
+function useTiled(rec: Recorder, variant: ConvVariant): boolean {
+  return variant === "tiled" || (variant === "auto" && preferTiled(rec.gpu));
+}
 
 /** Shape of a convolution: input (n, cin, h, w), weights (cout, cin, k, k), stride, zero padding. */
 export interface Conv2dShape {
@@ -47,7 +54,7 @@ export interface Conv2dShape {
  * Which GPU kernels to use: "naive" (debugging), "blocked" (fast), "auto" (= blocked). Shapes the blocked
  * kernels don't cover (stride > 2, kernel > 5, tensors beyond the texture limits) run the naive ones.
  */
-export type ConvVariant = "naive" | "blocked" | "auto";
+export type ConvVariant = "naive" | "blocked" | "tiled" | "auto";
 
 /** Output size [Ho, Wo] = floor((h + 2 pad - k) / stride) + 1. */
 export function conv2dOutputSize(s: Conv2dShape): [number, number] {
@@ -148,6 +155,7 @@ export function conv2dForward(
 ): void {
   const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
   distinct("conv2dForward", [y], [x, w, b]);
+  if (useTiled(rec, variant) && conv2dForwardTiled(rec, x, w, b, y, s)) return;
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
     return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo);
   }
@@ -173,10 +181,13 @@ export function conv2dBackwardInput(
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardInput", s, { dy, w, dx });
   distinct("conv2dBackwardInput", [dx], [dy, w]);
-  if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
+  if (useTiled(rec, variant) && conv2dBackwardInputTiled(rec, dy, w, dx, s)) return;
+  // at stride 2 the gemm kernel multiplies the zero-dilated dy (3/4 zeros): the blocked one is ~1.8x faster
+  const blocked = blockedSupports(rec.gpu, s);
+  if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo) && (s.stride === 1 || !blocked)) {
     return conv2dBackwardInputGemm(rec, dy, w, dx, s, ho, wo);
   }
-  if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
+  if (variant !== "naive" && blocked) {
     return conv2dBackwardInputBlocked(rec, dy, w, dx, s, ho, wo);
   }
   const total = s.n * s.cin * s.h * s.w;
@@ -202,6 +213,7 @@ export function conv2dBackwardWeight(
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardWeight", s, { x, dy, dw, db });
   distinct("conv2dBackwardWeight", db ? [dw, db] : [dw], [x, dy]);
+  if (useTiled(rec, variant) && conv2dBackwardWeightTiled(rec, x, dy, dw, db, s)) return;
   if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
     conv2dBackwardWeightBlocked(rec, x, dy, dw, s, ho, wo);
   } else {
