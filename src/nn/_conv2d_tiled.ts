@@ -11,9 +11,8 @@
  * @module
  */
 
-import { WGSL } from "../gpu/_shaders.generated.ts";
+import { channelSumAccumulate } from "./activation.ts";
 import type { Recorder } from "../gpu/gpu.ts";
-import type { Kernel } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { checkConv2d, type Conv2dShape } from "./conv2d.ts";
 import {
@@ -45,13 +44,6 @@ function distinct(fn: string, outputs: Tensor[], inputs: Tensor[]): void {
     }
   }
 }
-
-const channelSum: Kernel = {
-  name: "channel_sum",
-  code: WGSL.channel_sum,
-  constants: { WG: 64 },
-  workgroupSize: [64, 1, 1],
-};
 
 /**
  * y = conv2d(x, w) + b (`b` null: no bias), written, with the tiled kernel. x (N, Cin, H, W),
@@ -102,6 +94,6 @@ export function conv2dBackwardWeightTiled(
   const [ho, wo] = checkConv2d("conv2dBackwardWeightTiled", s, { x, dy, dw, db });
   distinct("conv2dBackwardWeightTiled", db ? [dw, db] : [dw], [x, dy]);
   if (!convTBackwardWeightTiled(rec, dy, x, dw, transposed(s, ho, wo))) return false;
-  if (db) rec.dispatch(channelSum, [dy, db, rec.gpu.uniform([s.n, s.cout, ho * wo])], [s.cout, 1, 1]);
+  if (db) channelSumAccumulate(rec, dy, db, s.n, s.cout, ho * wo);
   return true;
 }

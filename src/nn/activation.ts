@@ -45,6 +45,21 @@ const channelSumKernel: Kernel = {
   workgroupSize: [SUM_WG, 1, 1],
 };
 
+/**
+ * out[c] += sum of g over N and S for g (N, C, S): the bias gradient of conv, transposed conv and
+ * linear layers (one workgroup per channel).
+ */
+export function channelSumAccumulate(
+  rec: Recorder,
+  g: Tensor, // (N, C, S)
+  out: Tensor, // (C), accumulated
+  n: number,
+  c: number,
+  s: number,
+): void {
+  rec.dispatch(channelSumKernel, [g, out, rec.gpu.uniform([n, c, s])], [c, 1, 1]);
+}
+
 /** Splits a shape into (N, C, S): N = shape[0], C = shape[1], S = the rest. */
 export function ncs(shape: readonly number[]): [number, number, number] {
   const n = shape[0];
@@ -92,7 +107,7 @@ export function biasActBackward(
   } else if (act !== "identity") {
     throw new Error(`biasActBackward: in place (dx === dy) only for identity, not ${act}`);
   }
-  if (dbias) rec.dispatch(channelSumKernel, [dx, dbias, rec.gpu.uniform([n, c, s])], [c, 1, 1]);
+  if (dbias) channelSumAccumulate(rec, dx, dbias, n, c, s);
 }
 
 // ---------------------------------------------------------------- CPU reference

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { channelSumAccumulate } from "./activation.ts";
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import { grid1d, type Kernel } from "../gpu/kernel.ts";
@@ -127,13 +128,6 @@ const naiveBwdWeight: Kernel = {
   constants: { WG },
   workgroupSize: [WG, 1, 1],
 };
-const SUM_WG = 64;
-const channelSum: Kernel = {
-  name: "channel_sum",
-  code: WGSL.channel_sum,
-  constants: { WG: SUM_WG },
-  workgroupSize: [SUM_WG, 1, 1],
-};
 
 function distinct(fn: string, outputs: Tensor[], inputs: (Tensor | null)[]): void {
   for (const o of outputs) {
@@ -224,7 +218,7 @@ export function conv2dBackwardWeight(
       grid1d(Math.ceil(total / WG)),
     );
   }
-  if (db) rec.dispatch(channelSum, [dy, db, rec.gpu.uniform([s.n, s.cout, ho * wo])], [s.cout, 1, 1]);
+  if (db) channelSumAccumulate(rec, dy, db, s.n, s.cout, ho * wo);
 }
 
 // ---------------------------------------------------------------- CPU reference

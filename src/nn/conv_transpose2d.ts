@@ -13,6 +13,7 @@
  * @module
  */
 
+import { channelSumAccumulate } from "./activation.ts";
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
@@ -112,13 +113,6 @@ const convPackVec4Kernel: Kernel = {
   code: WGSL.conv_t2d_pack_vec4,
   constants: { WG_X: 8, WG_Y: 8 },
   workgroupSize: [8, 8, 1],
-};
-
-const channelSumKernel: Kernel = {
-  name: "channel_sum",
-  code: WGSL.channel_sum,
-  constants: { WG: 64 },
-  workgroupSize: [64, 1, 1],
 };
 
 /** Texture size of an (N, C, H, W) tensor packed channel-last with a zero border. */
@@ -376,7 +370,7 @@ export function convT2dBackwardWeight(
   if (dw.buffer === x.buffer || dw.buffer === dy.buffer || (db && db.buffer === dy.buffer)) {
     throw new Error(`${fn}: dw and db must not share a buffer with x or dy (WebGPU forbids the alias)`);
   }
-  if (db) rec.dispatch(channelSumKernel, [dy, db, rec.gpu.uniform([s.n, s.cout, ho * wo])], [s.cout, 1, 1]);
+  if (db) channelSumAccumulate(rec, dy, db, s.n, s.cout, ho * wo);
   const pl = plan(rec, s, ho, wo, variant, fn);
   if (pl.tiled) {
     if (convTBackwardWeightTiled(rec, x, dy, dw, tiledShape(s, ho, wo))) return;

@@ -4,9 +4,8 @@
  * @module
  */
 
-import { WGSL } from "../gpu/_shaders.generated.ts";
+import { channelSumAccumulate } from "./activation.ts";
 import type { Recorder } from "../gpu/gpu.ts";
-import type { Kernel } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { matmul, matmulBias, type MatmulVariant } from "./matmul.ts";
 
@@ -16,14 +15,6 @@ export interface LinearShape {
   in: number;
   out: number;
 }
-
-const SUM_WG = 64;
-const channelSumKernel: Kernel = {
-  name: "channel_sum",
-  code: WGSL.channel_sum,
-  constants: { WG: SUM_WG },
-  workgroupSize: [SUM_WG, 1, 1],
-};
 
 function shapeOf(x: Tensor, w: Tensor, fn: string): LinearShape {
   if (x.shape.length !== 2 || w.shape.length !== 2) {
@@ -87,7 +78,7 @@ export function linearBackwardWeight(
   matmul(rec, dy, x, dw, { m: s.out, n: s.in, k: s.n, transA: true, accumulate: true }, variant);
   if (db) {
     expectSize(db, s.out, "db (Out)", "linearBackwardWeight");
-    rec.dispatch(channelSumKernel, [dy, db, rec.gpu.uniform([s.n, s.out, 1])], [s.out, 1, 1]);
+    channelSumAccumulate(rec, dy, db, s.n, s.out, 1);
   }
 }
 
