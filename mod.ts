@@ -83,6 +83,7 @@ export * from "./src/models/config.ts";
 export * from "./src/models/classifier.ts";
 export * from "./src/train/checkpoint.ts";
 export * from "./src/train/gan.ts";
+export * from "./src/train/sampler.ts";
 export * from "./src/train/classifier.ts";
 export * from "./src/train/utility.ts";
 export * from "./src/eval/fidelity.ts";

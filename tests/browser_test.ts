@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { bodyState, launchChromium, ROOT, startServe } from "./_chromium.ts";
 import { readerOrder, type StudyManifest } from "../src/reader/study.ts";
 import {
   assertSummaryMatches,
@@ -17,60 +18,6 @@ import {
   runReaderCli,
   startReader,
 } from "./_reader_util.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const ROOT = new URL("../", import.meta.url).pathname;
-const BASE_FLAGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-/** Launches Chromium (playwright gives each launch a fresh profile directory). */
-async function launch(webgpu: boolean): Promise<Browser> {
-  if (!(await Deno.stat(CHROMIUM).catch(() => null))) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  }
-  return await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...BASE_FLAGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : [])],
-    timeout: 60_000,
-  });
-}
-
-/** Starts `deno task serve` on a free port; returns its base URL and a stop function. */
-async function startServe(): Promise<{ base: string; stop: () => Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "src/cli/serve.ts"), "--port", String(port)],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const rd = child.stdout.getReader();
-  let out = "";
-  while (!out.includes("Serving:")) {
-    const r = await rd.read();
-    if (r.done) throw new Error(`serve exited early: ${out}`);
-    out += new TextDecoder().decode(r.value);
-  }
-  (async () => {
-    while (!(await rd.read().catch(() => ({ done: true }))).done) { /* drain */ }
-  })();
-  return {
-    base: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
-const bodyState = (page: Page) => page.evaluate(() => document.body.dataset.state ?? "");
 
 Deno.test("bundle: dist/medsynth.js and dist/bench.js have no Deno references", async () => {
   const r = await new Deno.Command(Deno.execPath(), { args: ["task", "bundle"], cwd: ROOT }).output();
@@ -85,7 +32,7 @@ Deno.test("bundle: dist/medsynth.js and dist/bench.js have no Deno references", 
 
 Deno.test("pages in Chromium: bundle loads, bench runs on WebGPU, clear message without WebGPU", async () => {
   const serve = await startServe();
-  const withGpu = await launch(true), without = await launch(false);
+  const withGpu = await launchChromium(true), without = await launchChromium(false);
   try {
     // without WebGPU: a message, not a blank page
     const p0 = await without.newPage();
@@ -142,7 +89,7 @@ Deno.test("pages in Chromium: bundle loads, bench runs on WebGPU, clear message 
 
 Deno.test("reader study: three readers, a server crash, a closed tab; analysis matches", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "browser_reader_" });
-  const browser = await launch(false);
+  const browser = await launchChromium(false);
   let srv: ReaderProc | null = null;
   try {
     const syn = join(tmp, "synthetic"), dir = join(tmp, "study");
@@ -282,7 +229,7 @@ Deno.test("reader study: three readers, a server crash, a closed tab; analysis m
 
 Deno.test("reader study, pair mode: keys pick the left or right image as synthetic", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "browser_pair_" });
-  const browser = await launch(false);
+  const browser = await launchChromium(false);
   let srv: ReaderProc | null = null;
   try {
     const syn = join(tmp, "synthetic"), dir = join(tmp, "study");

@@ -24,9 +24,8 @@ import type { Dataset } from "../data/dataset.ts";
 import { exportSynthetic } from "../data/export.ts";
 import { datasetStats } from "../data/subset.ts";
 import { decodeCheckpoint } from "../train/checkpoint.ts";
-import { loadGenerator } from "../train/run_state.ts";
-import { sampleWith, tileGrid, topCombos } from "../train/gan.ts";
-import { condDim } from "../models/generator.ts";
+import { DEFAULT_SAMPLE_BATCH, GeneratorSampler } from "../train/sampler.ts";
+import { tileGrid, topCombos } from "../train/gan.ts";
 import { readLabelTable, writeExportFolder } from "./_fs_dataset.ts";
 import { type DataSpec, exists, loadSplitData, runPaths } from "./_run_dir.ts";
 import { writeGridPng } from "./train.ts";
@@ -69,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       combos: { type: "string" },
       grid: { type: "boolean", default: false },
       seed: { type: "string" },
-      batch: { type: "string", default: "32" },
+      batch: { type: "string", default: String(DEFAULT_SAMPLE_BATCH) },
       overwrite: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -84,23 +83,22 @@ async function main(argv: string[]): Promise<number> {
   if (!(await exists(ckPath))) {
     throw new Error(`${ckPath} not found: the run has not finished (train writes generator.ckpt at the end)`);
   }
-  const gpu = await Gpu.create();
-  const { cfg, labelNames, g, meta } = loadGenerator(
-    gpu,
-    decodeCheckpoint(await Deno.readFile(ckPath), ckPath),
-    ckPath,
-  );
-  const spec = (meta.data ?? null) as DataSpec | null;
   const batch = Number(a.batch);
   if (!Number.isInteger(batch) || batch < 1) {
     throw new Error(`--batch must be a positive integer, got ${a.batch}`);
   }
+  const gpu = await Gpu.create();
+  // the same sampler as the browser generator page (`deno task serve --run DIR`): same images there
+  const sampler = new GeneratorSampler(gpu, decodeCheckpoint(await Deno.readFile(ckPath), ckPath), {
+    batch,
+    source: ckPath,
+  });
+  const { cfg, labelNames, meta } = sampler;
+  const spec = (meta.data ?? null) as DataSpec | null;
   const seed = a.seed !== undefined ? Number(a.seed) : cfg.seed + 1;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an integer >= 0, got ${a.seed}`);
   const L = labelNames.length;
-  const pass = g.pass(batch);
-  const zy = gpu.tensor([batch, cfg.latentDim + L]), cond = gpu.tensor([batch, condDim(cfg, L)]);
-  const sample = (labels: ArrayLike<number>, s: number) => sampleWith(gpu, cfg, L, pass, zy, cond, labels, s);
+  const sample = (labels: ArrayLike<number>, s: number) => sampler.sample(labels, s);
   const synth = (labels: Uint8Array, format: Dataset["format"]): Promise<Dataset> =>
     sample(labels, seed).then((images) => ({
       images,

@@ -1,16 +1,19 @@
 /**
- * `deno task serve [--host H] [--port P] [--rebuild]`
+ * `deno task serve [--run DIR|FILE.ckpt] [--host H] [--port P] [--rebuild]`
  *
  * Serves the browser pages: `/` (index with a WebGPU check through the library bundle), `/bench` (the
- * kernel benchmark on the visitor's GPU, same cases and JSON rows as `deno task bench`) and the bundles
- * under `/dist/`. Builds the bundles first when they are missing (or with --rebuild). New pages are added
- * to {@linkcode ROUTES}.
+ * kernel benchmark on the visitor's GPU, same cases and JSON rows as `deno task bench`), `/generate` (the
+ * run's generator on the visitor's GPU: pick labels and a seed, get the images `deno task generate` would
+ * draw) and the bundles under `/dist/`. With `--run`, the run's generator.ckpt (and no other file of the
+ * run) is readable at `/run/generator.ckpt`. Builds the bundles first when they are missing (or with
+ * --rebuild). New pages are added to {@linkcode PAGES} and {@linkcode buildRoutes}.
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { buildBundles, BUNDLES, PROJECT_ROOT } from "./_bundle.ts";
-import { html, type Route, router, serveFile, serverUrl } from "./_http.ts";
+import { GENERATOR_CKPT_PATH, generatorPage } from "./_generator_page.ts";
+import { html, httpError, type Route, router, serveFile, serverUrl } from "./_http.ts";
 
 const DIST = join(PROJECT_ROOT, "dist");
 
@@ -18,8 +21,9 @@ const STYLE = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:24p
 #error{color:#b00;white-space:pre-wrap}pre{background:#f4f4f4;padding:8px;overflow:auto}`;
 
 /** Pages listed on the index: path and title. */
-const PAGES: { path: string; title: string }[] = [
+export const PAGES: { path: string; title: string }[] = [
   { path: "/bench", title: "Kernel benchmark on this GPU" },
+  { path: "/generate", title: "Generate images with the run's generator (needs --run)" },
 ];
 
 function indexPage(): string {
@@ -67,21 +71,62 @@ function benchPage(): string {
 <script type="module" src="/dist/bench.js"></script></body></html>`;
 }
 
-/** The server's routes; the generator page will be added here. */
-export const ROUTES: Route[] = [
-  { method: "GET", path: "/", handler: () => html(indexPage()) },
-  { method: "GET", path: "/bench", handler: () => html(benchPage()) },
-  {
-    method: "GET",
-    path: /^\/dist\/(?<file>[A-Za-z0-9_.-]+)$/,
-    handler: (_req, _url, p) => serveFile(DIST, p.file),
-  },
-];
+/** Options of {@linkcode buildRoutes}. */
+export interface ServeOptions {
+  /** The generator checkpoint to offer at /run/generator.ckpt (a real path: symlinks resolved), or none. */
+  generatorCkpt?: string | null;
+}
+
+/** The server's routes. Only the one checkpoint file of a run is reachable: its path is fixed, not a pattern. */
+export function buildRoutes(opts: ServeOptions = {}): Route[] {
+  const ck = opts.generatorCkpt ?? null;
+  return [
+    { method: "GET", path: "/", handler: () => html(indexPage()) },
+    { method: "GET", path: "/bench", handler: () => html(benchPage()) },
+    {
+      method: "GET",
+      path: "/generate",
+      handler: () => html(generatorPage({ hasRun: ck !== null, style: STYLE })),
+    },
+    {
+      method: "GET",
+      path: GENERATOR_CKPT_PATH,
+      handler: () =>
+        ck === null
+          ? httpError(404, "no run loaded: start the server with deno task serve --run DIR")
+          : serveFile(dirname(ck), basename(ck), "application/octet-stream"),
+    },
+    {
+      method: "GET",
+      path: /^\/dist\/(?<file>[A-Za-z0-9_.-]+)$/,
+      handler: (_req, _url, p) => serveFile(DIST, p.file),
+    },
+  ];
+}
+
+/** The routes without a run (the generator page then says how to start with one). */
+export const ROUTES: Route[] = buildRoutes();
+
+/** The generator checkpoint of `--run DIR|FILE.ckpt` as a real path; throws when it is missing. */
+async function resolveGeneratorCkpt(run: string): Promise<string> {
+  const ck = run.endsWith(".ckpt") ? run : join(run, "generator.ckpt");
+  try {
+    const real = await Deno.realPath(ck);
+    if (!(await Deno.stat(real)).isFile) throw new Error("not a file");
+    return real;
+  } catch {
+    throw new Error(
+      `--run ${run}: ${ck} not found: give a training run folder whose run has finished ` +
+        `(deno task train writes generator.ckpt at the end) or a generator checkpoint file`,
+    );
+  }
+}
 
 if (import.meta.main) {
   const { values: args } = parseArgs({
     args: Deno.args,
     options: {
+      run: { type: "string" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8016" },
       rebuild: { type: "boolean", default: false },
@@ -91,6 +136,15 @@ if (import.meta.main) {
   if (!(Number.isInteger(port) && port >= 0 && port < 65536)) {
     console.error(`error: --port must be 0..65535, got ${args.port}`);
     Deno.exit(2);
+  }
+  let generatorCkpt: string | null = null;
+  if (args.run !== undefined) {
+    try {
+      generatorCkpt = await resolveGeneratorCkpt(args.run);
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      Deno.exit(2);
+    }
   }
   const missing = [];
   for (const f of Object.keys(BUNDLES)) {
@@ -103,8 +157,13 @@ if (import.meta.main) {
   const server = Deno.serve({
     hostname: args.host,
     port,
-    onListen: (addr) => console.log(`Serving: ${serverUrl(addr)}/ (benchmark: ${serverUrl(addr)}/bench)`),
-  }, router(ROUTES));
+    onListen: (addr) =>
+      console.log(
+        `Serving: ${serverUrl(addr)}/ (benchmark: ${serverUrl(addr)}/bench, generator: ${
+          serverUrl(addr)
+        }/generate${generatorCkpt ? ` with ${generatorCkpt}` : ", start with --run DIR to use it"})`,
+      ),
+  }, router(buildRoutes({ generatorCkpt })));
   const stop = () => server.shutdown();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
