@@ -91,6 +91,7 @@ export * from "./src/eval/privacy.ts";
 export * from "./src/eval/evaluate.ts";
 export * from "./src/report/results.ts";
 export * from "./src/report/html.ts";
+export * from "./src/report/sweep_html.ts";
 export * from "./src/reader/analysis.ts";
 
 // Metrics

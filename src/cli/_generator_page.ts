@@ -142,7 +142,11 @@ async function main() {
   }
   let sampler;
   try {
-    sampler = new lib.GeneratorSampler(gpu, ck, { source: "generator.ckpt" });
+    // Latents do not depend on the batch size, so a smaller pass for big models keeps the largest
+    // activation (batch x widest layer) inside a browser's default storage-buffer limit.
+    const size = cfg.resolution;
+    const batch = size >= 256 ? 2 : size >= 128 ? 8 : 32;
+    sampler = new lib.GeneratorSampler(gpu, ck, { source: "generator.ckpt", batch });
   } catch (e) {
     return fail("Bad generator checkpoint: " + e.message);
   }

@@ -23,7 +23,15 @@ import type { ClassifierPreset } from "../models/classifier.ts";
 import type { StudyAnalysis } from "../reader/analysis.ts";
 import { evaluate, parseMetricsJsonl } from "../eval/evaluate.ts";
 import { loadDataset } from "./_fs_dataset.ts";
-import { type DataSpec, exists, loadSplitData, readJson, runPaths, writeJson } from "./_run_dir.ts";
+import {
+  type DataSpec,
+  exists,
+  loadSplitData,
+  phantomCacheDir,
+  readJson,
+  runPaths,
+  writeJson,
+} from "./_run_dir.ts";
 
 const USAGE = `usage: deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N]
                          [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE]
@@ -131,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
 
   let t = performance.now();
   log(`loading real data (${spec.source}) and the synthetic export ${synDir} ...`);
-  const real = await loadSplitData(spec);
+  const real = await loadSplitData(spec, phantomCacheDir(dir));
   const synthetic = {
     train: await loadSynthetic(synDir, spec, "train"),
     valid: await loadSynthetic(synDir, spec, "valid"),

@@ -27,7 +27,7 @@ import { decodeCheckpoint } from "../train/checkpoint.ts";
 import { DEFAULT_SAMPLE_BATCH, GeneratorSampler } from "../train/sampler.ts";
 import { tileGrid, topCombos } from "../train/gan.ts";
 import { readLabelTable, writeExportFolder } from "./_fs_dataset.ts";
-import { type DataSpec, exists, loadSplitData, runPaths } from "./_run_dir.ts";
+import { type DataSpec, exists, loadSplitData, phantomCacheDir, runPaths } from "./_run_dir.ts";
 import { writeGridPng } from "./train.ts";
 
 const USAGE = `usage: deno task generate --run DIR|FILE.ckpt --out DIR [--labels real-split|CSV]
@@ -131,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     if (!spec) {
       throw new Error(`${ckPath} does not record its data; use --labels CSV or --combos with label names`);
     }
-    splits = await loadSplitData(spec);
+    splits = await loadSplitData(spec, phantomCacheDir(isFile ? null : a.run));
   }
 
   if (a.n !== undefined) {

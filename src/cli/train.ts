@@ -1,5 +1,6 @@
 /**
- * `deno task train --config FILE|PRESET --data PATH|phantom --out DIR [--resume] [--images N] [--quiet]`
+ * `deno task train --config FILE|PRESET --data PATH|phantom --out DIR [--resume] [--images N] [--quiet]
+ *   [--top-k K] [--per-combo N] [--min-count C]`
  *
  * Trains a label-conditional GAN on the GPU (WebGPU) and keeps the run in DIR (see src/cli/_run_dir.ts):
  * config.json first, metrics.jsonl, atomic checkpoints (periodic and on Ctrl-C / SIGTERM), sample grids,
@@ -7,6 +8,11 @@
  * seed). `--resume` continues from the newest valid checkpoint with the run's own config and data;
  * `--images N` sets (or, on resume, extends) the training length; `--minutes M` ends the run (final
  * checkpoint, samples and generator.ckpt) after M minutes of training even if fewer images were shown.
+ *
+ * `--top-k`, `--per-combo`, `--min-count` train on the study's subset (src/data/subset.ts: the K most
+ * frequent label combinations, N training images per combination, combinations with fewer than C images
+ * dropped; validation and test keep all images of the kept combinations); they are written into data.json
+ * so generate and evaluate use the same subset. On --resume the run's own data.json rules.
  *
  * The config is a preset name (tiny, small64, paper32, paper64, paper128, paper256) or a JSON file with
  * overrides of a preset (`{"preset": "tiny", "batchSize": 32, ...}`).
@@ -17,7 +23,7 @@ import { resolve } from "node:path";
 import { Gpu } from "../gpu/gpu.ts";
 import { encodePng } from "../data/png.ts";
 import { DEFAULT_PHANTOM_CONFIG, type PhantomConfig, type PhantomLabelSpec } from "../data/phantom.ts";
-import { describe } from "../data/subset.ts";
+import { describe, type SubsetOptions } from "../data/subset.ts";
 import { encodeCheckpoint } from "../train/checkpoint.ts";
 import { GanDivergedError, GanTrainer, type ImageGrid, topCombos } from "../train/gan.ts";
 import { generatorCheckpoint, restoreTrainer, trainerCheckpoint } from "../train/run_state.ts";
@@ -29,6 +35,7 @@ import {
   exists,
   loadSplitData,
   newestValidCheckpoint,
+  phantomCacheDir,
   readJson,
   runPaths,
   saveCheckpoint,
@@ -37,7 +44,7 @@ import {
 
 const USAGE =
   `usage: deno task train --config FILE|PRESET --data PATH|phantom[:COUNT] --out DIR [--resume] [--images N]
-                       [--minutes M] [--quiet]
+                       [--minutes M] [--quiet] [--top-k K] [--per-combo N] [--min-count C]
 presets: ${Object.keys(PRESETS).join(", ")}`;
 
 /** Seed offset of the fixed sample-grid latents. */
@@ -75,6 +82,20 @@ function phantomSpec(data: string): { phantom: Partial<PhantomConfig> } | null {
   return { phantom: { seed: 1, labels: { ...DEFAULT_PHANTOM_CONFIG.labels, count } as PhantomLabelSpec } };
 }
 
+/** The subset flags (--top-k, --per-combo, --min-count) as SubsetOptions, or null when none is given. */
+function subsetFlags(a: Record<string, unknown>): SubsetOptions | null {
+  const out: SubsetOptions = {};
+  const flags = [["top-k", "topK"], ["per-combo", "perCombo"], ["min-count", "minCount"]] as const;
+  for (const [flag, key] of flags) {
+    const v = a[flag];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be an integer >= 1, got ${v}`);
+    out[key] = n;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
@@ -92,6 +113,9 @@ async function main(argv: string[]): Promise<number> {
       images: { type: "string" },
       minutes: { type: "string" },
       quiet: { type: "boolean", default: false },
+      "top-k": { type: "string" },
+      "per-combo": { type: "string" },
+      "min-count": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -123,6 +147,9 @@ async function main(argv: string[]): Promise<number> {
       throw new Error(`${paths.config}: ${(e as Error).message}`);
     }
     spec = await readJson(paths.data) as DataSpec;
+    if (subsetFlags(a) && !a.quiet) {
+      console.error(`--resume: --top-k/--per-combo/--min-count ignored; the subset of ${paths.data} applies`);
+    }
     if (images !== undefined && images !== cfg.images) {
       cfg.images = images;
       await writeJson(paths.config, cfg);
@@ -134,12 +161,14 @@ async function main(argv: string[]): Promise<number> {
     }
     cfg = await resolveConfig(a.config);
     if (images !== undefined) cfg.images = images;
+    const subset = subsetFlags(a);
     spec = {
       source: resolve(a.data),
       splitSeed: cfg.seed,
       size: cfg.resolution,
       channels: cfg.imageChannels,
       ...(phantomSpec(a.data) ?? {}),
+      ...(subset ? { subset: { ...subset, seed: cfg.seed } } : {}),
     };
     if (spec.phantom) spec.source = "phantom";
     await Deno.mkdir(dir, { recursive: true });
@@ -151,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   log(`loading data from ${spec.source} ...`);
-  const { train } = await loadSplitData(spec);
+  const { train } = await loadSplitData(spec, phantomCacheDir(dir));
   log(`training split: ${train.n} images, labels ${train.labelNames.join(", ")}`);
   const gpu = await Gpu.create();
   log(`adapter: ${JSON.stringify(gpu.adapter).slice(0, 160)}`);

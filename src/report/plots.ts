@@ -138,14 +138,24 @@ function open(o: ChartOptions, w: number, h: number): string[] {
   ];
 }
 
-/** Axes, grid, ticks and labels of a frame. */
-function axes(f: Frame, xd: [number, number], yd: [number, number], o: ChartOptions): string[] {
+/**
+ * Axes, grid, ticks and labels of a frame. `xTicks` (frame coordinates and labels) replaces the nice x
+ * ticks, e.g. for a log axis whose frame works in log10 units.
+ */
+function axes(
+  f: Frame,
+  xd: [number, number],
+  yd: [number, number],
+  o: ChartOptions,
+  xTicks?: { at: number; label: string }[],
+): string[] {
   const out: string[] = [];
   const pr = f.w - f.r, pb = f.h - f.b;
   let xt = niceTicks(xd[0], xd[1], Math.max(3, Math.round((f.w - f.l - f.r) / 80)));
   if (o.integerX) xt = xt.filter(Number.isInteger);
   const yt = niceTicks(yd[0], yd[1], Math.max(3, Math.round((f.h - f.t - f.b) / 50)));
   const xs = xt.length > 1 ? xt[1] - xt[0] : 1, ys = yt.length > 1 ? yt[1] - yt[0] : 1;
+  const xTickList = xTicks ?? xt.map((v) => ({ at: v, label: tickLabel(v, xs) }));
   for (const v of yt) {
     const y = f.y(v).toFixed(1);
     out.push(
@@ -153,11 +163,11 @@ function axes(f: Frame, xd: [number, number], yd: [number, number], o: ChartOpti
       `<text x="${f.l - 6}" y="${y}" dy="0.32em" text-anchor="end" fill="#4b5563">${tickLabel(v, ys)}</text>`,
     );
   }
-  for (const v of xt) {
-    const x = f.x(v).toFixed(1);
+  for (const { at, label } of xTickList) {
+    const x = f.x(at).toFixed(1);
     out.push(
       `<line x1="${x}" x2="${x}" y1="${pb}" y2="${pb + 4}" stroke="#9ca3af"/>`,
-      `<text x="${x}" y="${pb + 16}" text-anchor="middle" fill="#4b5563">${tickLabel(v, xs)}</text>`,
+      `<text x="${x}" y="${pb + 16}" text-anchor="middle" fill="#4b5563">${esc(label)}</text>`,
     );
   }
   out.push(
@@ -597,4 +607,160 @@ export function binMeans(points: [number, number][], max = 300): [number, number
     out.push([sx / (e - s), sy / (e - s)]);
   }
   return out;
+}
+
+/** A point of an error-bar chart: y with an optional interval; a null y is not drawn (and breaks the line). */
+export interface ErrorBarPoint {
+  /** Position on the x axis (> 0 on a log axis; other points are skipped). */
+  x: number;
+  /** Value; null = undefined. */
+  y: number | null;
+  /** Lower end of the interval (the bar is drawn only when both ends are finite). */
+  lo?: number | null;
+  /** Upper end of the interval. */
+  hi?: number | null;
+}
+
+/** A series of {@linkcode errorBarChart}: dots joined by a line, with optional interval bars. */
+export interface ErrorBarSeries {
+  /** Legend name. */
+  name: string;
+  /** Points, in any order (joined in x order). */
+  points: ErrorBarPoint[];
+  /** Colour. */
+  color?: string;
+  /** Dash pattern of the joining line. */
+  dash?: string;
+  /** Horizontal shift in px, so series at the same x values do not hide each other's bars. */
+  offset?: number;
+}
+
+/** Options of {@linkcode errorBarChart}. */
+export interface ErrorBarOptions extends ChartOptions {
+  /** Logarithmic x axis (points with x <= 0 are skipped). */
+  logX?: boolean;
+  /** Tick values of the x axis in data units (default: nice ticks; 1-2-5 per decade on a log axis). */
+  xTicks?: number[];
+}
+
+/** A compact tick label for data-unit ticks: 4 significant digits, k / M for big values. */
+function compactLabel(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
+  if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
+  return String(+v.toPrecision(4));
+}
+
+/**
+ * Points with vertical interval bars against a numeric x (linear or log), joined by a line per series,
+ * e.g. a sweep's AUROC gap with its bootstrap interval per swept value. Each bar is a
+ * `<g class="errorbar">`.
+ *
+ * @example
+ * ```ts
+ * import { errorBarChart } from "./plots.ts";
+ * const svg = errorBarChart([{ name: "gap", points: [{ x: 100, y: 0.1, lo: 0.05, hi: 0.2 }, { x: 5400, y: 0.02 }] }], {
+ *   logX: true,
+ * });
+ * if ((svg.match(/class="errorbar"/g) ?? []).length !== 1) throw new Error("one bar: one point has an interval");
+ * ```
+ */
+export function errorBarChart(series: ErrorBarSeries[], o: ErrorBarOptions = {}): string {
+  const log = o.logX === true;
+  // the frame works in log10 units on a log axis; ticks carry the data-unit labels
+  const tx = (v: number) => (log ? Math.log10(v) : v);
+  const fin = (v: number | null | undefined): v is number => typeof v === "number" && Number.isFinite(v);
+  const usable = (p: ErrorBarPoint) => fin(p.x) && (!log || p.x > 0);
+  const pts = series.map((s) => s.points.filter(usable).sort((a, b) => a.x - b.x));
+  const xs = pts.flatMap((ps) => ps.map((p) => tx(p.x)));
+  const ys = pts.flatMap((ps) => ps.flatMap((p) => [p.y, p.lo, p.hi])).filter(fin);
+  if (o.yRef !== undefined) ys.push(o.yRef);
+  // x padded so the dots and bar caps at the ends stay inside the plot
+  const xd: [number, number] = o.xDomain ? [tx(o.xDomain[0]), tx(o.xDomain[1])] : extent(xs, 0.08);
+  const yd = o.yDomain ?? extent(ys, 0.08);
+  const f = frame(o, xd, yd, series.length);
+  let ticks: number[];
+  if (o.xTicks) ticks = o.xTicks.filter((v) => !log || v > 0);
+  else if (log) {
+    ticks = [];
+    for (let k = Math.floor(xd[0]); k <= Math.ceil(xd[1]); k++) {
+      for (const m of [1, 2, 5]) ticks.push(m * 10 ** k);
+    }
+  } else ticks = niceTicks(xd[0], xd[1], Math.max(3, Math.round((f.w - f.l - f.r) / 80)));
+  // inside the domain, and labels that would overlap the previous one dropped
+  const tickList: { at: number; label: string }[] = [];
+  let lastRight = -Infinity;
+  for (const v of [...ticks].sort((a, b) => a - b)) {
+    const at = tx(v);
+    if (at < xd[0] - 1e-9 || at > xd[1] + 1e-9) continue;
+    const label = compactLabel(v), half = label.length * 3.3 + 3;
+    if (f.x(at) - half < lastRight) continue;
+    tickList.push({ at, label });
+    lastRight = f.x(at) + half;
+  }
+  const out = [...open(o, f.w, f.h), ...axes(f, xd, yd, o, tickList)];
+  const id = `c${hash(JSON.stringify(["errorbar", series, o]))}`;
+  out.push(
+    `<clipPath id="${id}"><rect x="${f.l}" y="${f.t}" width="${f.w - f.l - f.r}" height="${
+      f.h - f.t - f.b
+    }"/></clipPath>`,
+  );
+  if (o.yRef !== undefined) {
+    const y = f.y(o.yRef).toFixed(1);
+    out.push(
+      `<line x1="${f.l}" x2="${f.w - f.r}" y1="${y}" y2="${y}" stroke="#6b7280" stroke-dasharray="5,4"/>`,
+    );
+  }
+  const palette = Object.values(COLORS);
+  const colorOf = (i: number) => series[i].color ?? palette[i % palette.length];
+  series.forEach((s, i) => {
+    const color = colorOf(i), dx = s.offset ?? 0;
+    const X = (v: number) => (f.x(tx(v)) + dx).toFixed(1);
+    let d = "", pen = false;
+    for (const p of pts[i]) {
+      if (!fin(p.y)) {
+        pen = false;
+        continue;
+      }
+      d += `${pen ? "L" : "M"}${X(p.x)},${f.y(p.y).toFixed(1)}`;
+      pen = true;
+    }
+    if (d) {
+      out.push(
+        `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${
+          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
+        } stroke-linejoin="round" clip-path="url(#${id})"/>`,
+      );
+    }
+    for (const p of pts[i]) {
+      if (!fin(p.y)) continue;
+      const x = X(p.x), interval = fin(p.lo) && fin(p.hi);
+      const tip = esc(
+        `${s.name}: ${compactLabel(p.x)} → ${fmt(p.y)}${interval ? ` [${fmt(p.lo)}, ${fmt(p.hi)}]` : ""}`,
+      );
+      if (interval) {
+        const y0 = f.y(p.lo as number).toFixed(1), y1 = f.y(p.hi as number).toFixed(1);
+        const xl = (Number(x) - 4).toFixed(1), xr = (Number(x) + 4).toFixed(1);
+        out.push(
+          `<g class="errorbar" stroke="${color}" stroke-width="1.5"><title>${tip}</title>` +
+            `<line x1="${x}" x2="${x}" y1="${y0}" y2="${y1}"/><line x1="${xl}" x2="${xr}" y1="${y0}" y2="${y0}"/>` +
+            `<line x1="${xl}" x2="${xr}" y1="${y1}" y2="${y1}"/></g>`,
+        );
+      }
+      out.push(
+        `<circle cx="${x}" cy="${
+          f.y(p.y).toFixed(1)
+        }" r="3.8" fill="${color}" stroke="white" stroke-width="1"><title>${tip}</title></circle>`,
+      );
+    }
+  });
+  out.push(
+    ...legend(
+      f,
+      series.map((s, i) => ({ name: s.name, color: colorOf(i), dash: s.dash })),
+      o.legend ?? "top-right",
+    ),
+  );
+  out.push("</svg>");
+  return out.join("");
 }
