@@ -253,9 +253,20 @@ Deno.test("a short run on the phantom learns (D's aux loss on real images drops)
     reports.map((r) => `${r.step}: D ${r.dLoss.toFixed(3)} aux ${r.dAux.toFixed(3)} G ${r.gLoss.toFixed(3)}`)
       .join("\n"),
   );
+  // the aux head starts at the labels' prior (its bias is the log-odds), so a drop below the prior's BCE
+  // is learning from the images (a drop from the first reports alone was also met by a label-blind head)
+  const L = data.labelNames.length;
+  let prior = 0;
+  for (let l = 0; l < L; l++) {
+    let c = 0;
+    for (let i = 0; i < data.n; i++) c += data.labels[i * L + l];
+    const p = c / data.n;
+    prior -= (p * Math.log(p) + (1 - p) * Math.log(1 - p)) / L;
+  }
   assert(
-    mean(last, "dAux") < 0.9 * mean(first, "dAux"),
-    `D's aux BCE on real images should drop: ${mean(first, "dAux")} -> ${mean(last, "dAux")}`,
+    mean(last, "dAux") < 0.97 * prior,
+    `D's aux BCE on real images should fall below the label prior's ${prior}: ` +
+      `${mean(first, "dAux")} -> ${mean(last, "dAux")}`,
   );
   const labels = topCombos(data, 4);
   const imgs = await tr.generate(labels, 7);

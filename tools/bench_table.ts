@@ -14,9 +14,9 @@ for (const f of files) {
   const rows = doc.results as BenchRow[];
   const peers = [...new Set(rows.map((r) => r.impl))].filter((i) => i !== "medsynth");
   console.log(
-    `\n**${doc.adapter.description}** (${f}, ${
+    `\n### ${doc.adapter.description}\n\n${f}, ${
       doc.date.slice(0, 10)
-    }, fallback adapter: ${doc.adapter.isFallbackAdapter})\n`,
+    }, fallback adapter: ${doc.adapter.isFallbackAdapter}\n`,
   );
   console.log(`| op | shape | medsynth | ${peers.map((p) => `x vs ${p}`).join(" | ")} |`);
   console.log(`| --- | --- | --- | ${peers.map(() => "---").join(" | ")} |`);
@@ -33,4 +33,5 @@ for (const f of files) {
     });
     console.log(`| ${r.op} | ${r.shape} | ${speed} | ${ratios.join(" | ")} |`);
   }
+  console.log();
 }

@@ -201,8 +201,12 @@ export const PRESETS: Readonly<Record<string, GanConfig>> = {
     batchSize: 16,
     upsample: "nearest",
     lrG: 1e-3,
-    lrD: 5e-4,
-    auxWeightG: 1,
+    // the labels must be learned in a few hundred steps: a fast D, and the auxiliary losses weigh more in
+    // the shared trunk (with Adam, auxWeightD only sets the aux vs GAN mix of the trunk's gradient; at 10 the
+    // GAN loss stalls, at 1 the trunk stays label-blind for thousands of images)
+    lrD: 2e-3,
+    auxWeightD: 3,
+    auxWeightG: 2,
     emaDecay: 0.98,
     // a few thousand images on ~3k real ones: little augmentation, raised by ADA if D overfits
     augment: { ...structuredClone(BASE.augment), pCutout: 0, p: 0.2, adaptive: true, adaSpeedImages: 20_000 },

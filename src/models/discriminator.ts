@@ -5,7 +5,9 @@
  * - the projection output (Miyato & Koyama 2018, for multi-hot y): out = w . (h * (1 + e)) + b with
  *   e = embed(y) (N, F). That is linear(h) + <embed'(y), h> with embed'(y) = w * e, a reparametrisation of
  *   "linear(h) + <embed(y), h>" that runs on the engine's conditional-norm kernels;
- * - an auxiliary multi-label classifier aux = linear(h) (N, L), trained with BCE on real labels (AC-GAN).
+ * - an auxiliary multi-label classifier aux = linear(standardize(h)) (N, L), trained with BCE on real labels
+ *   (AC-GAN). standardize is per feature over the batch: the spectrally normalised trunk maps images that
+ *   differ by a small lesion to nearly the same h, and a head reading h itself stayed at the label prior.
  * Every weight but the auxiliary head is spectrally normalised when the config asks (see headWeights).
  * @module
  */
@@ -17,7 +19,9 @@ import { Rng } from "../util/rng.ts";
 import type { GanConfig } from "./config.ts";
 import {
   Act,
+  addInto,
   Conv,
+  FeatureStandardize,
   type Layer,
   Linear,
   MbStd,
@@ -58,26 +62,29 @@ export class DiscriminatorHead {
   readonly mod: Modulate;
   /** Output layer (F -> 1). */
   readonly outL: Linear;
-  /** Auxiliary label classifier (F -> L). */
+  /** Auxiliary label classifier (F -> L), reading the batch-standardised features. */
   readonly auxL: Linear;
+  /** Per-feature batch standardisation of h in front of the auxiliary classifier. */
+  readonly auxNorm: FeatureStandardize;
   /** Builds the heads for batch n and F features. */
   constructor(gpu: Gpu, n: number, f: number, w: HeadWeights, variant: Variant) {
     this.mod = new Modulate(gpu, n, f, w.embed, variant);
     this.outL = new Linear(gpu, w.out, n, true, variant);
-    this.auxL = new Linear(gpu, w.aux, n, false, variant);
+    this.auxL = new Linear(gpu, w.aux, n, true, variant);
+    this.auxNorm = new FeatureStandardize(gpu, n, f);
   }
   /** Records the forward; returns the output. */
   forward(rec: Recorder, h: Tensor, y: Tensor, aux: boolean): void {
     this.outL.forward(rec, this.mod.forward(rec, h, y));
-    if (aux) this.auxL.forward(rec, h);
+    if (aux) this.auxL.forward(rec, this.auxNorm.forward(rec, h));
   }
   /** Records the heads' backward; returns dh (N, F). */
   backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor {
     const dmod = this.outL.backward(rec, dout, params)!;
     const dh = this.mod.backward(rec, dmod, params);
     if (daux) {
-      if (params) this.auxL.backward(rec, daux, true);
-      this.auxL.backwardInputAccumulate(rec, daux, dh);
+      const dhn = this.auxL.backward(rec, daux, params)!;
+      addInto(rec, dh, this.auxNorm.backward(rec, dhn));
     }
     return dh;
   }

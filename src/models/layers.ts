@@ -16,6 +16,7 @@ import { grid1d, type Kernel } from "../gpu/kernel.ts";
 import type { Param, ParamStore } from "../gpu/params.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { type Activation, biasActBackward, biasActForward } from "../nn/activation.ts";
+import { batchNormBackward, batchNormForward, batchNormRunningInit } from "../nn/batch_norm.ts";
 import { condNormBackward, condNormForward, type CondNormKind, condNormSavedShape } from "../nn/cond_norm.ts";
 import {
   conv2dBackwardInput,
@@ -455,6 +456,53 @@ export class Modulate {
   backward(rec: Recorder, dy: Tensor, params: boolean): Tensor {
     condNormBackward(rec, this.x, dy, this.embed.y, null, this.dx, this.de, this.dzero, { norm: "none" });
     if (params) this.embed.backward(rec, this.de, true);
+    return this.dx;
+  }
+}
+
+/**
+ * Per-feature standardisation over the batch, x (N, F) -> (x - mean_f) / sqrt(var_f + eps), without
+ * parameters and always with the batch's statistics (batch norm in training mode with gamma 1, beta 0).
+ * The discriminator's auxiliary classifier reads its features through it: the spectrally normalised trunk
+ * keeps the differences between images tiny next to the features' common part, and an unnormalised
+ * linear head moved by Adam at lr per step would need thousands of steps to amplify them.
+ */
+export class FeatureStandardize {
+  /** Output of the last forward (N, F). */
+  readonly y: Tensor;
+  /** Input gradient written by the backward (N, F). */
+  readonly dx: Tensor;
+  private readonly ones: Tensor;
+  private readonly zeros: Tensor;
+  private readonly saved: Tensor;
+  private readonly running: Tensor;
+  private readonly dgamma: Tensor;
+  private readonly dbeta: Tensor;
+  private x!: Tensor;
+  /** Allocates the tensors for batch n and f features. */
+  constructor(gpu: Gpu, n: number, f: number) {
+    this.y = gpu.tensor([n, f]);
+    this.dx = gpu.tensor([n, f]);
+    this.ones = gpu.tensor([f], new Float32Array(f).fill(1));
+    this.zeros = gpu.tensor([f], new Float32Array(f));
+    this.saved = gpu.tensor([2, f]);
+    // written by the kernel, never read: the standardisation always uses the batch's statistics
+    this.running = gpu.tensor([2 * f], batchNormRunningInit(f));
+    this.dgamma = gpu.tensor([f]);
+    this.dbeta = gpu.tensor([f]);
+  }
+  /** Records the forward; returns the output. */
+  forward(rec: Recorder, x: Tensor): Tensor {
+    this.x = x;
+    batchNormForward(rec, x, this.ones, this.zeros, this.y, this.saved, this.running, { training: true });
+    return this.y;
+  }
+  /** Records the backward through the batch statistics; returns the input gradient. */
+  backward(rec: Recorder, dy: Tensor): Tensor {
+    // the kernel accumulates the (unused) gamma / beta gradients: clear them so they stay finite
+    rec.clear(this.dgamma);
+    rec.clear(this.dbeta);
+    batchNormBackward(rec, this.x, dy, this.ones, this.saved, this.dx, this.dgamma, this.dbeta);
     return this.dx;
   }
 }
