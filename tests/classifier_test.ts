@@ -11,7 +11,13 @@ import {
   type ClassifierWorkspace,
 } from "../src/models/classifier.ts";
 import { bceWithLogits, bceWithLogitsRef } from "../src/nn/losses.ts";
-import { ClassifierStepper, classWeights, gatherBatch } from "../src/train/classifier.ts";
+import {
+  ClassifierStepper,
+  classWeights,
+  gatherBatch,
+  TIME_CHECK_STEPS,
+  trainClassifier,
+} from "../src/train/classifier.ts";
 import type { Dataset } from "../src/data/dataset.ts";
 import { Rng } from "../src/util/rng.ts";
 import { assert, assertThrows } from "./_assert.ts";
@@ -41,7 +47,23 @@ const BOTTLENECK: ClassifierConfig = classifierConfig({
   compression: 0.5,
 }, { inChannels: 2, size: 12, labels: 4 });
 
-const CASES: [string, ClassifierConfig, number][] = [["plain", PLAIN, 2], ["bottleneck", BOTTLENECK, 3]];
+/** The `tiny` preset's layout, small: stride-1 stem with pooling (8 px -> 8 -> 4), plain layers at 4 and 2. */
+const POOLED_STEM: ClassifierConfig = classifierConfig({
+  stemChannels: 3,
+  stemKernel: 3,
+  stemStride: 1,
+  stemPool: true,
+  growthRate: 2,
+  blockDepths: [2, 2],
+  bottleneck: 0,
+  compression: 0.5,
+}, { inChannels: 1, size: 8, labels: 3 });
+
+const CASES: [string, ClassifierConfig, number][] = [
+  ["plain", PLAIN, 2],
+  ["bottleneck", BOTTLENECK, 3],
+  ["pooled stem", POOLED_STEM, 3],
+];
 
 function inputs(cfg: ClassifierConfig, n: number, seed: number) {
   const rng = new Rng(seed);
@@ -271,4 +293,67 @@ Deno.test("class weights balance positives and negatives; flip mirrors rows", ()
   assertClose(yb, [0, 1], { atol: 0, rtol: 0 }, "targets follow the rows");
   gatherBatch(d, [0, 1], xb, yb, new Rng(0), 0);
   assertClose(xb, d.images, { atol: 0, rtol: 0 }, "no flip");
+});
+
+Deno.test("classifier training stops inside an epoch once its time limit is reached", async () => {
+  const gpu = await testGpu();
+  const n = 256, rng = new Rng(11);
+  const d: Dataset = {
+    images: rand(n * PLAIN.size * PLAIN.size, 12), // (n, 1, 8, 8)
+    n,
+    channels: 1,
+    height: PLAIN.size,
+    width: PLAIN.size,
+    labels: Uint8Array.from({ length: n * PLAIN.labels }, () => (rng.next() < 0.4 ? 1 : 0)),
+    labelNames: ["a", "b", "c"],
+    patientIds: Array.from({ length: n }, (_, i) => `p${i}`),
+    sources: Array.from({ length: n }, (_, i) => `${i}`),
+    format: "plain",
+  };
+  // 128 steps an epoch, each time check waits for the GPU (~11 ms): 0.05 s ends the first epoch early
+  const r = await trainClassifier(gpu, d, d, {
+    config: { model: PLAIN, batchSize: 2, maxEpochs: 3, maxSeconds: 0.05, evalBatchSize: 64 },
+  });
+  assert(r.stoppedBy === "time", `stopped by ${r.stoppedBy}, expected time`);
+  assert(r.history.length === 1, `ran ${r.history.length} epochs, expected the first one cut short`);
+  assert(
+    r.steps >= TIME_CHECK_STEPS && r.steps < n / 2 && r.steps % TIME_CHECK_STEPS === 0,
+    `stopped after ${r.steps} steps, expected a multiple of ${TIME_CHECK_STEPS} below a full epoch (${
+      n / 2
+    })`,
+  );
+  assert(Number.isFinite(r.history[0].loss), "the partial epoch's loss is logged");
+  r.model.disposeWorkspaces();
+});
+
+Deno.test("classifier training stops at its image budget, exactly, inside an epoch", async () => {
+  const gpu = await testGpu();
+  const n = 64, rng = new Rng(12);
+  const d: Dataset = {
+    images: rand(n * PLAIN.size * PLAIN.size, 13), // (n, 1, 8, 8)
+    n,
+    channels: 1,
+    height: PLAIN.size,
+    width: PLAIN.size,
+    labels: Uint8Array.from({ length: n * PLAIN.labels }, () => (rng.next() < 0.4 ? 1 : 0)),
+    labelNames: ["a", "b", "c"],
+    patientIds: Array.from({ length: n }, (_, i) => `p${i}`),
+    sources: Array.from({ length: n }, (_, i) => `${i}`),
+    format: "plain",
+  };
+  // 16 steps of 4 images an epoch; 88 images = 22 steps: one full epoch and 6 steps of the second
+  const r = await trainClassifier(gpu, d, d, {
+    config: {
+      model: PLAIN,
+      batchSize: 4,
+      maxEpochs: 5,
+      maxImages: 88,
+      evalBatchSize: 64,
+      earlyStopPatience: 9,
+    },
+  });
+  assert(r.stoppedBy === "images", `stopped by ${r.stoppedBy}, expected images`);
+  assert(r.steps === 22, `trained ${r.steps} steps, expected 22`);
+  assert(r.history.length === 2, `ran ${r.history.length} epochs, expected 2 (the second cut short)`);
+  r.model.disposeWorkspaces();
 });

@@ -1,6 +1,6 @@
 /**
- * `deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N] [--minutes M]
- *                     [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE] [--title T]`
+ * `deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N] [--images N]
+ *                     [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE] [--title T]`
  *
  * Evaluates a training run's synthetic data and writes DIR/results.json (atomically):
  *
@@ -34,11 +34,12 @@ import {
 } from "./_run_dir.ts";
 
 const USAGE = `usage: deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N]
-                         [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE]
+                         [--images N] [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE]
                          [--title T] [--quiet]
   --synthetic   export folder with train/ valid/ [test/] (default DIR/synthetic; generated when missing)
   --classifier  classifier preset (default tiny)
   --epochs      at most this many epochs per classifier (default 30, early stopping on validation AUROC)
+  --images      at most this many training images per classifier (default none)
   --minutes     time limit per classifier training (default none)`;
 
 function posInt(v: string | undefined, name: string, def: number): number {
@@ -76,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
       synthetic: { type: "string" },
       classifier: { type: "string", default: "tiny" },
       epochs: { type: "string" },
+      images: { type: "string" },
       minutes: { type: "string" },
       batch: { type: "string" },
       resamples: { type: "string" },
@@ -110,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const classifier: Partial<ClassifierTrainConfig> = { model: a.classifier as ClassifierPreset };
   if (a.epochs !== undefined) classifier.maxEpochs = posInt(a.epochs, "epochs", 30);
+  if (a.images !== undefined) classifier.maxImages = posInt(a.images, "images", 0);
   if (a.batch !== undefined) classifier.batchSize = posInt(a.batch, "batch", 32);
   if (a.minutes !== undefined) {
     const m = Number(a.minutes);

@@ -307,6 +307,7 @@ async function runCell(
   args.push("--seed", String(cell.seed), "--title", `${cfg.name} ${cell.slug}`);
   if (c.minutes !== null) args.push("--minutes", String(c.minutes));
   if (c.epochs !== null) args.push("--epochs", String(c.epochs));
+  if (c.images != null) args.push("--images", String(c.images));
   if (c.batch !== null) args.push("--batch", String(c.batch));
   if (!echo) args.push("--quiet");
   const r = await runChild(EVALUATE, args, join(dir, "evaluate.log"), echo, env);

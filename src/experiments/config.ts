@@ -59,6 +59,11 @@ export interface ClassifierSettings {
   minutes: number | null;
   /** At most this many epochs per classifier (null: evaluate's default, 30, with early stopping). */
   epochs: number | null;
+  /**
+   * At most this many training images per classifier (null or absent: no limit). Unlike `minutes`, it
+   * does not depend on the machine's load, so cells run side by side or on a busy machine stay comparable.
+   */
+  images?: number | null;
   /** Batch size (null: the default, 32). */
   batch: number | null;
   /** Bootstrap resamples of the AUROC gap's interval. */
@@ -231,6 +236,7 @@ export function validateExperimentConfig(cfg: ExperimentConfig): ExperimentConfi
   if (c?.preset !== "tiny" && c?.preset !== "paper") fail("classifier.preset", "must be tiny or paper");
   if (c.minutes !== null && !(c.minutes > 0)) fail("classifier.minutes", "must be null or > 0");
   if (c.epochs !== null && !posInt(c.epochs)) fail("classifier.epochs", "must be null or an integer >= 1");
+  if (c.images != null && !posInt(c.images)) fail("classifier.images", "must be null or an integer >= 1");
   if (c.batch !== null && !posInt(c.batch)) fail("classifier.batch", "must be null or an integer >= 1");
   if (!posInt(c.resamples)) fail("classifier.resamples", "must be an integer >= 1");
   return cfg;

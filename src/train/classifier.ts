@@ -61,8 +61,19 @@ export interface ClassifierTrainConfig {
   flip: boolean;
   /** Images per evaluation-mode forward batch (validation, prediction). */
   evalBatchSize: number;
-  /** Stop (after the running epoch's evaluation) once training has taken this many seconds; 0: no limit. */
+  /**
+   * Time limit in seconds (0: none). Checked every {@linkcode TIME_CHECK_STEPS} steps (waiting for the GPU
+   * there, as steps are queued without waiting): once reached, the running epoch ends early, is evaluated
+   * like any other, and training stops. So a run overshoots the limit by at most a few steps and one
+   * validation pass, not by a whole epoch.
+   */
   maxSeconds: number;
+  /**
+   * Training-image budget (0: none): once this many images have been trained on, the running epoch ends
+   * early, is evaluated like any other, and training stops. Unlike `maxSeconds` it does not depend on the
+   * machine's speed or load, so runs side by side stay comparable.
+   */
+  maxImages: number;
   /** Convolution kernels ("auto" fast, "naive" for debugging). */
   convVariant: ConvVariant;
 }
@@ -84,8 +95,15 @@ export const DEFAULT_CLASSIFIER_TRAIN: Readonly<ClassifierTrainConfig> = {
   flip: true,
   evalBatchSize: 128,
   maxSeconds: 0,
+  maxImages: 0,
   convVariant: "auto",
 };
+
+/**
+ * Steps between time-limit checks of a run with `maxSeconds` (each check waits for the GPU, ~11 ms on
+ * Deno; a step of the `tiny` classifier takes ~0.3-0.5 s on llvmpipe).
+ */
+export const TIME_CHECK_STEPS = 4;
 
 /** One epoch of a training run. */
 export interface ClassifierEpoch {
@@ -105,12 +123,12 @@ export interface ClassifierEpoch {
   best: boolean;
   /** Seconds since the start of training. */
   seconds: number;
-  /** Training images per second over the epoch (steps only). */
+  /** Training images per second over the epoch (steps only; a time-limited last epoch may be partial). */
   imagesPerSecond: number;
 }
 
 /** Why training ended. */
-export type StopReason = "early_stop" | "max_epochs" | "time";
+export type StopReason = "early_stop" | "max_epochs" | "time" | "images";
 
 /** Result of {@linkcode trainClassifier}. */
 export interface TrainedClassifier {
@@ -354,9 +372,19 @@ export async function trainClassifier(
   let best = -Infinity, bestEpoch = 0, bestPer: (number | null)[] = [];
   let sinceBest = 0, sinceDecay = 0, steps = 0, cursor = train.n;
   let stoppedBy: StopReason = "max_epochs";
+  let outOfTime = false;
   for (let epoch = 1; epoch <= tc.maxEpochs; epoch++) {
     const t0 = performance.now();
+    let epochSteps = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
+      if (tc.maxSeconds > 0 && s > 0 && s % TIME_CHECK_STEPS === 0) {
+        await gpu.sync(); // steps are queued without waiting: the clock means something only after a sync
+        if ((performance.now() - start) / 1000 >= tc.maxSeconds) {
+          outOfTime = true;
+          break;
+        }
+      }
+      if (tc.maxImages > 0 && steps * bs >= tc.maxImages) break;
       if (cursor + bs > train.n) {
         rng.shuffle(order);
         cursor = 0;
@@ -365,6 +393,7 @@ export async function trainClassifier(
       cursor += bs;
       stepper.step(xb, yb);
       steps++;
+      epochSteps++;
     }
     const loss = await stepper.readLoss(); // waits for the epoch's steps
     const stepSeconds = (performance.now() - t0) / 1000;
@@ -400,7 +429,7 @@ export async function trainClassifier(
       lr,
       best: improved,
       seconds,
-      imagesPerSecond: stepsPerEpoch * bs / stepSeconds,
+      imagesPerSecond: epochSteps * bs / stepSeconds,
     };
     history.push(e);
     opts.onProgress?.(e);
@@ -408,8 +437,12 @@ export async function trainClassifier(
       stoppedBy = "early_stop";
       break;
     }
-    if (tc.maxSeconds > 0 && seconds >= tc.maxSeconds && epoch < tc.maxEpochs) {
+    if (tc.maxSeconds > 0 && (outOfTime || seconds >= tc.maxSeconds) && epoch < tc.maxEpochs) {
       stoppedBy = "time";
+      break;
+    }
+    if (tc.maxImages > 0 && steps * bs >= tc.maxImages && epoch < tc.maxEpochs) {
+      stoppedBy = "images";
       break;
     }
   }
