@@ -295,11 +295,11 @@ Deno.test("class weights balance positives and negatives; flip mirrors rows", ()
   assertClose(xb, d.images, { atol: 0, rtol: 0 }, "no flip");
 });
 
-Deno.test("classifier training stops inside an epoch once its time limit is reached", async () => {
-  const gpu = await testGpu();
-  const n = 256, rng = new Rng(11);
-  const d: Dataset = {
-    images: rand(n * PLAIN.size * PLAIN.size, 12), // (n, 1, 8, 8)
+/** n random (1, 8, 8) images of PLAIN's size with random labels (40 % positive): for budget tests. */
+function noiseDataset(n: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  return {
+    images: rand(n * PLAIN.size * PLAIN.size, seed + 1), // (n, 1, 8, 8)
     n,
     channels: 1,
     height: PLAIN.size,
@@ -310,6 +310,11 @@ Deno.test("classifier training stops inside an epoch once its time limit is reac
     sources: Array.from({ length: n }, (_, i) => `${i}`),
     format: "plain",
   };
+}
+
+Deno.test("classifier training stops inside an epoch once its time limit is reached", async () => {
+  const gpu = await testGpu();
+  const n = 256, d = noiseDataset(n, 11);
   // 128 steps an epoch, each time check waits for the GPU (~11 ms): 0.05 s ends the first epoch early
   const r = await trainClassifier(gpu, d, d, {
     config: { model: PLAIN, batchSize: 2, maxEpochs: 3, maxSeconds: 0.05, evalBatchSize: 64 },
@@ -328,19 +333,7 @@ Deno.test("classifier training stops inside an epoch once its time limit is reac
 
 Deno.test("classifier training stops at its image budget, exactly, inside an epoch", async () => {
   const gpu = await testGpu();
-  const n = 64, rng = new Rng(12);
-  const d: Dataset = {
-    images: rand(n * PLAIN.size * PLAIN.size, 13), // (n, 1, 8, 8)
-    n,
-    channels: 1,
-    height: PLAIN.size,
-    width: PLAIN.size,
-    labels: Uint8Array.from({ length: n * PLAIN.labels }, () => (rng.next() < 0.4 ? 1 : 0)),
-    labelNames: ["a", "b", "c"],
-    patientIds: Array.from({ length: n }, (_, i) => `p${i}`),
-    sources: Array.from({ length: n }, (_, i) => `${i}`),
-    format: "plain",
-  };
+  const n = 64, d = noiseDataset(n, 12);
   // 16 steps of 4 images an epoch; 88 images = 22 steps: one full epoch and 6 steps of the second
   const r = await trainClassifier(gpu, d, d, {
     config: {
