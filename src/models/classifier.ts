@@ -25,9 +25,7 @@
  *             dF_{l-1} = dA + dX
  * stem      [avgpool; ReLU; BN backward]; conv dW (no input gradient: the images are not trained)
  * ```
- * The sum dF_{l-1} = dA + dX (F_{l-1} feeds both the concat and layer l) uses the blend layer twice:
- * h = 0.5·dA + 0.5·dX, then 2·h − 1·0. Halving and doubling are exact in floating point, so this is exactly
- * fl(dA + dX), with no new kernel (at the price of one extra elementwise pass; a fused add kernel would save it).
+ * The sum dF_{l-1} = dA + dX (F_{l-1} feeds both the concat and layer l) is one elementwise add pass.
  * @module
  */
 
@@ -41,7 +39,7 @@ import {
   batchNormForwardRef,
   batchNormRunningInit,
 } from "../nn/batch_norm.ts";
-import { blendForward } from "../nn/blend.ts";
+import { addForward } from "../nn/add.ts";
 import { concatBackward, concatForward, concatForwardRef } from "../nn/concat.ts";
 import {
   conv2dBackwardInput,
@@ -343,19 +341,14 @@ export class ClassifierWorkspace {
   /** Gradient of the loss with respect to the logits, (N, L) (training workspaces). */
   readonly dlogits: Tensor;
 
-  /**
-   * `zeroSize`: values per sample of the largest gradient sum (a dense block's input), for the shared zero
-   * buffer, allocated here so that no tensor is created or recycled while a step is being recorded.
-   */
+  /** Allocates the workspace's fixed tensors for batch n. */
   constructor(
     readonly gpu: Gpu,
     readonly n: number,
     cfg: ClassifierConfig,
     features: number,
-    zeroSize: number,
   ) {
     this.x = this.t("x", [n, cfg.inChannels, cfg.size, cfg.size]);
-    if (zeroSize > 0) gpu.write(this.t("zeros", [n * zeroSize]), new Float32Array(n * zeroSize));
     this.logits = this.t("logits", [n, cfg.labels]);
     this.features = this.t("features", [n, features]);
     this.dlogits = this.t("dlogits", [n, cfg.labels]);
@@ -369,31 +362,6 @@ export class ClassifierWorkspace {
       this.tensors.set(name, t);
     } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new Error(`classifier workspace: tensor ${name} is (${t.shape}), asked for (${shape})`);
-    }
-    return t;
-  }
-
-  /** A zero tensor of `shape`: a view of the shared zero buffer. */
-  zeros(shape: readonly number[]): Tensor {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const z = this.tensors.get("zeros");
-    if (!z || z.size < size) {
-      throw new Error(
-        `classifier workspace: zero buffer of ${
-          z?.size ?? 0
-        } values < ${size} (an evaluation workspace has none)`,
-      );
-    }
-    return new Tensor(z.buffer, shape, z.offset);
-  }
-
-  /** A 1-element constant tensor (for the blend layer's alpha). */
-  constant(value: number): Tensor {
-    const name = `const${value}`;
-    let t = this.tensors.get(name);
-    if (!t) {
-      t = this.gpu.tensor([1], [value]);
-      this.tensors.set(name, t);
     }
     return t;
   }
@@ -450,10 +418,7 @@ export class Classifier {
     const key = `${n}:${training}`;
     let ws = this.workspaces.get(key);
     if (!ws) {
-      const zeroSize = training
-        ? Math.max(...this.plan.blocks.flatMap((b) => b.layers.map((l) => l.cin * l.size * l.size)))
-        : 0;
-      ws = new ClassifierWorkspace(this.gpu, n, this.config, this.featureCount, zeroSize);
+      ws = new ClassifierWorkspace(this.gpu, n, this.config, this.featureCount);
       this.workspaces.set(key, ws);
     }
     return ws;
@@ -558,12 +523,6 @@ export class Classifier {
     );
   }
 
-  /** out = a + b exactly, with two blends (see the module notes). */
-  private add(rec: Recorder, ws: ClassifierWorkspace, a: Tensor, b: Tensor, out: Tensor, tmp: Tensor): void {
-    blendForward(rec, a, b, ws.constant(0.5), tmp);
-    blendForward(rec, tmp, ws.zeros(tmp.shape), ws.constant(-1), out);
-  }
-
   /**
    * Records the backward pass from `ws.dlogits` after a training-mode {@linkcode Classifier.forward} on the
    * same workspace: accumulates (+=) every parameter gradient into `params.grads`.
@@ -622,7 +581,7 @@ export class Classifier {
         this.bnReluBackward(rec, ws, l.bn1, input, dr1, dX);
         const inName = i > 0 ? `${block.layers[i - 1].name}.out` : this.blockInputName(b);
         const dIn = ws.t(`${inName}.grad`, input.shape);
-        this.add(rec, ws, dA, dX, dIn, ws.t(`${l.name}.dsum`, input.shape));
+        addForward(rec, dA, dX, dIn);
         df = dIn;
       }
     }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { addInto } from "../nn/add.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ParamStore } from "../gpu/params.ts";
 import type { Tensor } from "../gpu/tensor.ts";
@@ -19,7 +20,6 @@ import { Rng } from "../util/rng.ts";
 import type { GanConfig } from "./config.ts";
 import {
   Act,
-  addInto,
   Conv,
   FeatureStandardize,
   type Layer,

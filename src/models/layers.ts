@@ -10,9 +10,7 @@
  * @module
  */
 
-import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
-import { grid1d, type Kernel } from "../gpu/kernel.ts";
 import type { Param, ParamStore } from "../gpu/params.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { type Activation, biasActBackward, biasActForward } from "../nn/activation.ts";
@@ -505,30 +503,6 @@ export class FeatureStandardize {
     batchNormBackward(rec, this.x, dy, this.ones, this.saved, this.dx, this.dgamma, this.dbeta);
     return this.dx;
   }
-}
-
-const ADD_WG = 256;
-const addKernel: Kernel = {
-  name: "add_into",
-  code: WGSL.ema_naive,
-  constants: { WG: ADD_WG },
-  workgroupSize: [ADD_WG, 1, 1],
-};
-
-/**
- * Records acc += x (same size, different buffers): the gradient of a tensor read by two consumers. Uses the
- * EMA kernel (ema = decay * ema + omd * x) with decay = omd = 1, which is exactly an accumulate.
- */
-export function addInto(rec: Recorder, acc: Tensor, x: Tensor): void {
-  if (acc.size !== x.size) throw new Error(`addInto: sizes differ (${acc.shape} vs ${x.shape})`);
-  const host = new ArrayBuffer(12);
-  new Float32Array(host, 0, 2).set([1, 1]);
-  new Uint32Array(host, 8, 1)[0] = acc.size;
-  rec.dispatch(
-    addKernel,
-    [x, acc, rec.gpu.uniform(new Uint32Array(host))],
-    grid1d(Math.ceil(acc.size / ADD_WG)),
-  );
 }
 
 /** Records the forward of layers in order; returns the last output. */

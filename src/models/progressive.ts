@@ -14,6 +14,7 @@
  * @module
  */
 
+import { addInto } from "../nn/add.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { blendBackward, blendForward, type ProgressivePhase } from "../nn/blend.ts";
@@ -28,7 +29,6 @@ import {
 } from "./discriminator.ts";
 import {
   Act,
-  addInto,
   CondNorm,
   Conv,
   type Layer,
