@@ -1,7 +1,8 @@
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { NoWebGpuError, requestDevice } from "../src/gpu/device.ts";
 import { grid1d } from "../src/gpu/kernel.ts";
 import { ParamStore } from "../src/gpu/params.ts";
+import { assertDistinct, Tensor } from "../src/gpu/tensor.ts";
 import { testGpu } from "./_util.ts";
 
 Deno.test("a WebGPU adapter is present (the suite fails, never skips, without one)", async () => {
@@ -83,4 +84,16 @@ Deno.test("binding a written tensor over another binding of the same buffer thro
     msg = (e as Error).message;
   }
   assert(/binding 2 is written and overlaps binding 0/.test(msg), `got: ${msg}`);
+});
+
+Deno.test("assertDistinct: outputs may not alias inputs; outputs may share an arena unless told not to", async () => {
+  const gpu = await testGpu();
+  const x = gpu.tensor([8]), y = gpu.tensor([8]);
+  const arena = gpu.tensor([16]);
+  const dw = new Tensor(arena.buffer, [8], arena.offset),
+    db = new Tensor(arena.buffer, [8], arena.offset + 32);
+  assertDistinct("ok", [y], [x, null]);
+  assertDistinct("arena views", [dw, db], [x]);
+  assertThrows(() => assertDistinct("conv", [y], [x, y]), Error, /conv: outputs must live in other buffers/);
+  assertThrows(() => assertDistinct("loss", [dw, db], [x], true), Error, /loss: .* and each other/);
 });

@@ -50,3 +50,29 @@ export class Tensor {
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/**
+ * Throws when an output shares a buffer with an input (`fn` names the caller in the message). WebGPU
+ * refuses such bind groups anyway; checking when the layer is recorded names the layer instead of a bind
+ * group. Outputs may share one buffer (a weight and a bias gradient are views of one gradient arena);
+ * `distinctOutputs` also refuses that. Null inputs (an absent bias) are skipped.
+ */
+export function assertDistinct(
+  fn: string,
+  outputs: readonly Tensor[],
+  inputs: readonly (Tensor | null)[],
+  distinctOutputs = false,
+): void {
+  for (let i = 0; i < outputs.length; i++) {
+    const others = distinctOutputs ? [...inputs, ...outputs.slice(i + 1)] : inputs;
+    for (const t of others) {
+      if (t && t.buffer === outputs[i].buffer) {
+        throw new Error(
+          `${fn}: outputs must live in other buffers than the inputs${
+            distinctOutputs ? " and each other" : ""
+          }`,
+        );
+      }
+    }
+  }
+}

@@ -13,7 +13,7 @@
 
 import { channelSumAccumulate } from "./activation.ts";
 import type { Recorder } from "../gpu/gpu.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { assertDistinct, type Tensor } from "../gpu/tensor.ts";
 import { checkConv2d, type Conv2dShape } from "./conv2d.ts";
 import {
   convTBackwardInputTiled,
@@ -37,14 +37,6 @@ function transposed(s: Conv2dShape, ho: number, wo: number): TiledConvTShape {
   };
 }
 
-function distinct(fn: string, outputs: Tensor[], inputs: Tensor[]): void {
-  for (const o of outputs) {
-    for (const i of inputs) {
-      if (i.buffer === o.buffer) throw new Error(`${fn}: outputs must not share a buffer with inputs`);
-    }
-  }
-}
-
 /**
  * y = conv2d(x, w) + b (`b` null: no bias), written, with the tiled kernel. x (N, Cin, H, W),
  * w (Cout, Cin, K, K), y (N, Cout, Ho, Wo). Returns false when the grid is too large for the device.
@@ -58,7 +50,7 @@ export function conv2dForwardTiled(
   s: Conv2dShape,
 ): boolean {
   const [ho, wo] = checkConv2d("conv2dForwardTiled", s, { x, w, b, y });
-  distinct("conv2dForwardTiled", [y], b ? [x, w, b] : [x, w]);
+  assertDistinct("conv2dForwardTiled", [y], b ? [x, w, b] : [x, w]);
   return convTBackwardInputTiled(rec, x, w, b, y, transposed(s, ho, wo));
 }
 
@@ -74,7 +66,7 @@ export function conv2dBackwardInputTiled(
   s: Conv2dShape,
 ): boolean {
   const [ho, wo] = checkConv2d("conv2dBackwardInputTiled", s, { dy, w, dx });
-  distinct("conv2dBackwardInputTiled", [dx], [dy, w]);
+  assertDistinct("conv2dBackwardInputTiled", [dx], [dy, w]);
   return convTForwardTiled(rec, dy, w, null, dx, transposed(s, ho, wo));
 }
 
@@ -92,7 +84,7 @@ export function conv2dBackwardWeightTiled(
   s: Conv2dShape,
 ): boolean {
   const [ho, wo] = checkConv2d("conv2dBackwardWeightTiled", s, { x, dy, dw, db });
-  distinct("conv2dBackwardWeightTiled", db ? [dw, db] : [dw], [x, dy]);
+  assertDistinct("conv2dBackwardWeightTiled", db ? [dw, db] : [dw], [x, dy]);
   if (!convTBackwardWeightTiled(rec, dy, x, dw, transposed(s, ho, wo))) return false;
   if (db) channelSumAccumulate(rec, dy, db, s.n, s.cout, ho * wo);
   return true;

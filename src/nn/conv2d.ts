@@ -15,7 +15,7 @@ import { channelSumAccumulate } from "./activation.ts";
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import { grid1d, type Kernel } from "../gpu/kernel.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { assertDistinct, type Tensor } from "../gpu/tensor.ts";
 import {
   blockedSupports,
   conv2dBackwardInputBlocked,
@@ -129,14 +129,6 @@ const naiveBwdWeight: Kernel = {
   workgroupSize: [WG, 1, 1],
 };
 
-function distinct(fn: string, outputs: Tensor[], inputs: (Tensor | null)[]): void {
-  for (const o of outputs) {
-    for (const i of inputs) {
-      if (i && i.buffer === o.buffer) throw new Error(`${fn}: outputs must not share a buffer with inputs`);
-    }
-  }
-}
-
 /** y = conv2d(x, w) + b. x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo). */
 export function conv2dForward(
   rec: Recorder,
@@ -148,7 +140,7 @@ export function conv2dForward(
   variant: ConvVariant = "auto",
 ): void {
   const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
-  distinct("conv2dForward", [y], [x, w, b]);
+  assertDistinct("conv2dForward", [y], [x, w, b]);
   if (useTiled(rec, variant) && conv2dForwardTiled(rec, x, w, b, y, s)) return;
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
     return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo);
@@ -174,7 +166,7 @@ export function conv2dBackwardInput(
   variant: ConvVariant = "auto",
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardInput", s, { dy, w, dx });
-  distinct("conv2dBackwardInput", [dx], [dy, w]);
+  assertDistinct("conv2dBackwardInput", [dx], [dy, w]);
   if (useTiled(rec, variant) && conv2dBackwardInputTiled(rec, dy, w, dx, s)) return;
   // at stride 2 the gemm kernel multiplies the zero-dilated dy (3/4 zeros): the blocked one is ~1.8x faster
   const blocked = blockedSupports(rec.gpu, s);
@@ -206,7 +198,7 @@ export function conv2dBackwardWeight(
   variant: ConvVariant = "auto",
 ): void {
   const [ho, wo] = checkConv2d("conv2dBackwardWeight", s, { x, dy, dw, db });
-  distinct("conv2dBackwardWeight", db ? [dw, db] : [dw], [x, dy]);
+  assertDistinct("conv2dBackwardWeight", db ? [dw, db] : [dw], [x, dy]);
   if (useTiled(rec, variant) && conv2dBackwardWeightTiled(rec, x, dy, dw, db, s)) return;
   if (variant !== "naive" && blockedSupports(rec.gpu, s)) {
     conv2dBackwardWeightBlocked(rec, x, dy, dw, s, ho, wo);

@@ -13,7 +13,7 @@
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import type { Kernel } from "../gpu/kernel.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { assertDistinct, type Tensor } from "../gpu/tensor.ts";
 
 /** How a loss is written and weighted. */
 export interface LossOptions {
@@ -43,16 +43,6 @@ function lossOpts(name: string, lossOut: Tensor, o: LossOptions): [number, numbe
   }
   if (!Number.isFinite(scale)) throw new Error(`${name}: scale must be a finite number, got ${scale}`);
   return [slot, o.accumulate ? 1 : 0, f32Bits(scale)];
-}
-
-function distinct(name: string, outs: readonly Tensor[], ins: readonly Tensor[]): void {
-  for (let i = 0; i < outs.length; i++) {
-    for (const t of [...ins, ...outs.slice(i + 1)]) {
-      if (outs[i].buffer === t.buffer) {
-        throw new Error(`${name}: outputs must live in other buffers than the inputs and each other`);
-      }
-    }
-  }
 }
 
 function bceKernel(hasMask: boolean): Kernel {
@@ -104,13 +94,13 @@ export function bceWithLogits(
     if (t.size !== l) throw new Error(`bceWithLogits: ${name} has ${t.size} values, needs L = ${l}`);
   }
   const mask = opts.mask ?? null;
-  distinct("bceWithLogits", [dlogits, lossOut], [
+  assertDistinct("bceWithLogits", [dlogits, lossOut], [
     logits,
     targets,
     posWeight,
     negWeight,
     ...(mask ? [mask] : []),
-  ]);
+  ], true);
   const [slot, acc, scale] = lossOpts("bceWithLogits", lossOut, opts);
   rec.dispatch(
     bceKernel(mask !== null),
@@ -148,7 +138,7 @@ export function ganLossD(
       `ganLossD: gradient sizes (${dreal.shape}), (${dfake.shape}) must match logits (${real.shape}), (${fake.shape})`,
     );
   }
-  distinct("ganLossD", [dreal, dfake, lossOut], [real, fake]);
+  assertDistinct("ganLossD", [dreal, dfake, lossOut], [real, fake], true);
   const [slot, acc, scale] = lossOpts("ganLossD", lossOut, opts);
   rec.dispatch(
     ganKernel("d", kind),
@@ -172,7 +162,7 @@ export function ganLossG(
   if (dfake.size !== fake.size) {
     throw new Error(`ganLossG: dfake (${dfake.shape}) must match fake (${fake.shape})`);
   }
-  distinct("ganLossG", [dfake, lossOut], [fake]);
+  assertDistinct("ganLossG", [dfake, lossOut], [fake], true);
   const [slot, acc, scale] = lossOpts("ganLossG", lossOut, opts);
   rec.dispatch(
     ganKernel("g", kind),
