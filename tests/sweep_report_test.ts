@@ -27,7 +27,7 @@ function config(values: number[], seeds: number[], axis: ExperimentConfig["axis"
     resolution: 32,
     subset: { topK: 6 },
     gan: { preset: "tiny", overrides: {}, images: 5400, minutes: 6 },
-    classifier: { preset: "tiny", minutes: 1.5, epochs: null, batch: null, resamples: 200 },
+    classifier: { preset: "tiny", minutes: 1.5, epochs: null, images: 8000, batch: null, resamples: 200 },
   };
 }
 
@@ -194,7 +194,7 @@ Deno.test("sweep report: header, config summary and status counts", () => {
   assert(t.includes("phantom:4000"), "data source");
   assert(/seeds 1\b/.test(t), "seeds");
   assert(t.includes("5,400 real images shown, at most 6 min"), "GAN budget");
-  assert(t.includes("at most 1.5 min each"), "classifier budget");
+  assert(t.includes("at most 8,000 training images each, at most 1.5 min each"), "classifier budget");
   assert(t.includes("200 bootstrap resamples"), "resamples");
 });
 

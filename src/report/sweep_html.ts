@@ -187,10 +187,10 @@ function configSummary(r: SweepResults): string {
     [
       "classifiers (real- and synthetic-trained)",
       `preset ${k?.preset ?? NONE}; ${finite(k?.epochs) ? `at most ${k.epochs} epochs` : "default epochs"}${
-        finite(k?.minutes) ? `, at most ${k.minutes} min each` : ""
-      }${finite(k?.batch) ? `, batch ${k.batch}` : ""}; gap interval from ${
-        k?.resamples ?? NONE
-      } bootstrap resamples`,
+        finite(k?.images) ? `, at most ${count(k.images)} training images each` : ""
+      }${finite(k?.minutes) ? `, at most ${k.minutes} min each` : ""}${
+        finite(k?.batch) ? `, batch ${k.batch}` : ""
+      }; gap interval from ${k?.resamples ?? NONE} bootstrap resamples`,
     ],
   ];
   return `<table class="kv"><tbody>${
