@@ -1,4 +1,4 @@
-/** Atomic file writes for CLI code: write a temp file beside the target, fsync, rename. */
+/** Durable file writes for CLI code: whole writes followed by fsync; atomic replacement via temp + rename. */
 import { dirname } from "node:path";
 
 /** Writes `data` to `path` so a reader sees either the old or the new file, never half of one. */
@@ -6,7 +6,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  await writeSynced(tmp, bytes, { write: true, create: true, truncate: true });
+  await Deno.rename(tmp, path);
+}
+
+/** Opens `path` with `mode`, writes all of `bytes`, fsyncs and closes (also on error). */
+export async function writeSynced(path: string, bytes: Uint8Array, mode: Deno.OpenOptions): Promise<void> {
+  const f = await Deno.open(path, mode);
   try {
     let off = 0;
     while (off < bytes.length) off += await f.write(bytes.subarray(off));
@@ -14,5 +20,4 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } finally {
     f.close();
   }
-  await Deno.rename(tmp, path);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { isAbsolute, join, normalize, resolve, sep } from "node:path";
+import { writeSynced } from "./_atomic.ts";
 
 /** A request handler; `params` holds the route pattern's named groups. */
 export type Handler = (
@@ -176,14 +177,7 @@ export async function serveFile(root: string, rel: string, contentType?: string)
 export async function appendLineDurable(path: string, line: string): Promise<void> {
   if (line.includes("\n")) throw new Error("appendLineDurable: the line must not contain a newline");
   const bytes = new TextEncoder().encode(line + "\n");
-  const f = await Deno.open(path, { append: true, create: true });
-  try {
-    let off = 0;
-    while (off < bytes.length) off += await f.write(bytes.subarray(off));
-    await f.sync();
-  } finally {
-    f.close();
-  }
+  await writeSynced(path, bytes, { append: true, create: true });
 }
 
 /**
