@@ -5,9 +5,9 @@
 // their phase, so the valid taps are kh = phy + S*u, kw = phx + S*t (u, t < T = ceil(K / S)) and the 4
 // pixels read 4 consecutive dy columns: per (co, u) one dy row segment of T + 3 values serves all taps.
 // Both operands come from textures (llvmpipe gathers; storage loads are per-lane loops there).
-// Bindings: 0 dyt texture_2d<f32> r32float: texel (i % 4096, i / 4096) = dy flat (N, Cout, Ho, Wo) of the
+// Bindings: 0 dyt texture_storage_2d<r32float, read>: texel (i % 4096, i / 4096) = dy flat (N, Cout, Ho, Wo) of the
 //             batch chunk starting at image n0;
-//           1 wt texture_2d<f32> rgba32float (conv2d_pack_w): texel (ci/4, (co*K + kh)*K + kw) =
+//           1 wt texture_storage_2d<rgba32float, read> (conv2d_pack_w): texel (ci/4, (co*K + kh)*K + kw) =
 //             w[co, ci..ci+3, kh, kw], zero padded to a multiple of 8 input channels;
 //           2 dx (N, Cin, H, W) write; 3 uniform Params (wq = S * ceil(ceil(W / S) / 4) pixel blocks a row,
 //             total = nb*H*wq blocks of this chunk, n0 = its first image).
@@ -22,14 +22,14 @@ struct Params {
   n0: u32,
 }
 
-@group(0) @binding(0) var dyt: texture_2d<f32>;
-@group(0) @binding(1) var wt: texture_2d<f32>;
+@group(0) @binding(0) var dyt: texture_storage_2d<r32float, read>;
+@group(0) @binding(1) var wt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 // dy value at flat index i (of the chunk) if bit j of the validity mask m is set, else 0.
 fn ld(i: i32, m: u32, j: u32) -> f32 {
-  let v = textureLoad(dyt, vec2<i32>(i & 4095, i >> 12u), 0).x;
+  let v = textureLoad(dyt, vec2<i32>(i & 4095, i >> 12u)).x;
   return select(0.0, v, ((m >> j) & 1u) != 0u);
 }
 
@@ -83,8 +83,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let r = (co * K + min(kh, K - 1u)) * K + phx;
       {
         let ok = select(0.0, 1.0, ((tm >> 0u) & 1u) != 0u);
-        let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 0u * S), 0);
-        let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 0u * S), 0);
+        let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 0u * S));
+        let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 0u * S));
         let xv = vec4<f32>(sg[max(T, 1u) - 1u], sg[max(T, 1u) - 1u + 1u], sg[max(T, 1u) - 1u + 2u], sg[max(T, 1u) - 1u + 3u]);
         a0 = fma(xv, vec4<f32>(wl.x), a0);
         a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -98,8 +98,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (T > 1u) {
         {
           let ok = select(0.0, 1.0, ((tm >> 1u) & 1u) != 0u);
-          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 1u * S), 0);
-          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 1u * S), 0);
+          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 1u * S));
+          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 1u * S));
           let xv = vec4<f32>(sg[max(T, 2u) - 2u], sg[max(T, 2u) - 2u + 1u], sg[max(T, 2u) - 2u + 2u], sg[max(T, 2u) - 2u + 3u]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -114,8 +114,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (T > 2u) {
         {
           let ok = select(0.0, 1.0, ((tm >> 2u) & 1u) != 0u);
-          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 2u * S), 0);
-          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 2u * S), 0);
+          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 2u * S));
+          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 2u * S));
           let xv = vec4<f32>(sg[max(T, 3u) - 3u], sg[max(T, 3u) - 3u + 1u], sg[max(T, 3u) - 3u + 2u], sg[max(T, 3u) - 3u + 3u]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -130,8 +130,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (T > 3u) {
         {
           let ok = select(0.0, 1.0, ((tm >> 3u) & 1u) != 0u);
-          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 3u * S), 0);
-          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 3u * S), 0);
+          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 3u * S));
+          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 3u * S));
           let xv = vec4<f32>(sg[max(T, 4u) - 4u], sg[max(T, 4u) - 4u + 1u], sg[max(T, 4u) - 4u + 2u], sg[max(T, 4u) - 4u + 3u]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -146,8 +146,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (T > 4u) {
         {
           let ok = select(0.0, 1.0, ((tm >> 4u) & 1u) != 0u);
-          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 4u * S), 0);
-          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 4u * S), 0);
+          let wl = ok * textureLoad(wt, vec2<u32>(cq, r + 4u * S));
+          let wh = ok * textureLoad(wt, vec2<u32>(cq + 1u, r + 4u * S));
           let xv = vec4<f32>(sg[max(T, 5u) - 5u], sg[max(T, 5u) - 5u + 1u], sg[max(T, 5u) - 5u + 2u], sg[max(T, 5u) - 5u + 3u]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);

@@ -5,8 +5,8 @@
 // packed by conv2d_pack_w) and the x row segment the run needs ((4-1)*S + K values), all textureLoads
 // (gathers on llvmpipe; storage loads are per-lane loops there). Split-K over images exposes parallelism:
 // with SPLIT = 1 the sums are added to dw directly, else written to part[split] for conv2d_bwd_weight_reduce.
-// Bindings: 0 xt texture_2d<f32> r32float: texel (i % 4096, i / 4096) = x flat (N, Cin, H, W) of the batch
-//             chunk; 1 dyt texture_2d<f32> rgba32float: texel (co/4 + cw*(P / 8192), P % 8192) =
+// Bindings: 0 xt texture_storage_2d<r32float, read>: texel (i % 4096, i / 4096) = x flat (N, Cin, H, W) of the batch
+//             chunk; 1 dyt texture_storage_2d<rgba32float, read>: texel (co/4 + cw*(P / 8192), P % 8192) =
 //             dy[n, co..co+3, oy, ox], P = (n*Ho + oy)*Wo + ox within the chunk, zero padded to 8 channels;
 //           2 out: dw (Cout, Cin, K, K) read_write (SPLIT = 0) or part (splits, Cout, Cin, K, K) (SPLIT = 1);
 //           3 uniform Params (total = spl*Cin*K invocations (split, ci, kh), nb = images in the chunk,
@@ -22,17 +22,17 @@ struct Params {
   nb: u32, per: u32, cw: u32, s0: u32,
 }
 
-@group(0) @binding(0) var xt: texture_2d<f32>;
-@group(0) @binding(1) var dyt: texture_2d<f32>;
+@group(0) @binding(0) var xt: texture_storage_2d<r32float, read>;
+@group(0) @binding(1) var dyt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> outp: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
 fn ldx(i: i32, ok: bool) -> f32 {
-  return select(0.0, textureLoad(xt, vec2<i32>(i & 4095, i >> 12u), 0).x, ok);
+  return select(0.0, textureLoad(xt, vec2<i32>(i & 4095, i >> 12u)).x, ok);
 }
 
 fn ldy(pix: u32, c4: u32, ok: bool) -> vec4<f32> {
-  let v = textureLoad(dyt, vec2<u32>(c4 + p.cw * (pix >> 13u), pix & 8191u), 0);
+  let v = textureLoad(dyt, vec2<u32>(c4 + p.cw * (pix >> 13u), pix & 8191u));
   return select(vec4<f32>(0.0), v, ok);
 }
 

@@ -5,8 +5,8 @@
 // (llvmpipe: one vector gather; storage-buffer loads are per-lane loops there). Zero padding by select.
 // K (kernel size) and S (stride, 1 or 2: the segment holds 12 values) are override constants, so the kw
 // taps and the segment loads unroll (hand-written below, guarded by constant conditions).
-// Bindings: 0 xt texture_2d<f32> r32float: texel (i % 4096, i / 4096) = x[n0 + ...] flat (N, Cin, H, W);
-//           1 wt texture_2d<f32> rgba32float (conv2d_pack_w): texel (co/4, (ci*K + kh)*K + kw) =
+// Bindings: 0 xt texture_storage_2d<r32float, read>: texel (i % 4096, i / 4096) = x[n0 + ...] flat (N, Cin, H, W);
+//           1 wt texture_storage_2d<rgba32float, read> (conv2d_pack_w): texel (co/4, (ci*K + kh)*K + kw) =
 //             w[co..co+3, ci, kh, kw], zero padded to a multiple of 8 output channels;
 //           2 b (Cout) read (HAS_BIAS = 0 skips it); 3 y (N, Cout, Ho, Wo) write;
 //           4 uniform Params (wb = ceil(Wo / 4) pixel blocks a row, total = nb*Ho*wb pixel blocks of this
@@ -23,15 +23,15 @@ struct Params {
   n0: u32,
 }
 
-@group(0) @binding(0) var xt: texture_2d<f32>;
-@group(0) @binding(1) var wt: texture_2d<f32>;
+@group(0) @binding(0) var xt: texture_storage_2d<r32float, read>;
+@group(0) @binding(1) var wt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 // x value at flat index i (of the chunk) if bit j of the validity mask m is set, else 0 (zero padding).
 fn ld(i: i32, m: u32, j: u32) -> f32 {
-  let v = textureLoad(xt, vec2<i32>(i & 4095, i >> 12u), 0).x;
+  let v = textureLoad(xt, vec2<i32>(i & 4095, i >> 12u)).x;
   return select(0.0, v, ((m >> j) & 1u) != 0u);
 }
 
@@ -78,8 +78,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (seg > 11u) { sg[11] = ld(xr + 11, m, 11u); }
       let r = rw + kh * K;
       {
-        let wl = textureLoad(wt, vec2<u32>(cq, r + 0u), 0);
-        let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 0u), 0);
+        let wl = textureLoad(wt, vec2<u32>(cq, r + 0u));
+        let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 0u));
         let xv = vec4<f32>(sg[0u], sg[0u + S], sg[0u + 2u * S], sg[0u + 3u * S]);
         a0 = fma(xv, vec4<f32>(wl.x), a0);
         a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -92,8 +92,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       if (K > 1u) {
         {
-          let wl = textureLoad(wt, vec2<u32>(cq, r + 1u), 0);
-          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 1u), 0);
+          let wl = textureLoad(wt, vec2<u32>(cq, r + 1u));
+          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 1u));
           let xv = vec4<f32>(sg[1u], sg[1u + S], sg[1u + 2u * S], sg[1u + 3u * S]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -107,8 +107,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       if (K > 2u) {
         {
-          let wl = textureLoad(wt, vec2<u32>(cq, r + 2u), 0);
-          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 2u), 0);
+          let wl = textureLoad(wt, vec2<u32>(cq, r + 2u));
+          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 2u));
           let xv = vec4<f32>(sg[2u], sg[2u + S], sg[2u + 2u * S], sg[2u + 3u * S]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -122,8 +122,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       if (K > 3u) {
         {
-          let wl = textureLoad(wt, vec2<u32>(cq, r + 3u), 0);
-          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 3u), 0);
+          let wl = textureLoad(wt, vec2<u32>(cq, r + 3u));
+          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 3u));
           let xv = vec4<f32>(sg[3u], sg[3u + S], sg[3u + 2u * S], sg[3u + 3u * S]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);
@@ -137,8 +137,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
       if (K > 4u) {
         {
-          let wl = textureLoad(wt, vec2<u32>(cq, r + 4u), 0);
-          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 4u), 0);
+          let wl = textureLoad(wt, vec2<u32>(cq, r + 4u));
+          let wh = textureLoad(wt, vec2<u32>(cq + 1u, r + 4u));
           let xv = vec4<f32>(sg[4u], sg[4u + S], sg[4u + 2u * S], sg[4u + 3u * S]);
           a0 = fma(xv, vec4<f32>(wl.x), a0);
           a1 = fma(xv, vec4<f32>(wl.y), a1);

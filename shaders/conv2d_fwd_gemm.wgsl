@@ -8,7 +8,7 @@
 // texel fetches cost several times more) feed 64 vec4 FMAs. Why this shape: on llvmpipe a texel fetch costs
 // far more than an FMA, loops cost ~11 ns an iteration and dynamically indexed registers spill, so the tile
 // is big, all tile indices are constants, and the kw taps are unrolled (guarded by the override K).
-// Bindings: 0 xt texture_2d<f32> rgba32float (conv2d_pack_x of x, planes (n, ci) of hp x 4*wp4, folded
+// Bindings: 0 xt texture_storage_2d<rgba32float, read> (conv2d_pack_x of x, planes (n, ci) of hp x 4*wp4, folded
 //             every 8192 rows); 1 wu uniform: a 64 KiB window of conv2d_pack_wu's output for this
 //             dispatch's 16 output channels cb and input channels ci0 .. ci0+cin-1: wu[r*4 + j] =
 //             w[16cb + 4j .. 16cb + 4j + 3, ci0 + r / K^2, tap r % K^2] (r = 0 .. cin*K^2 - 1 <= 1023);
@@ -29,7 +29,7 @@ struct Params {
   cb: u32,
 }
 
-@group(0) @binding(0) var xt: texture_2d<f32>;
+@group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var<uniform> wu: array<vec4<f32>, 4096>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
@@ -44,10 +44,10 @@ alias Acc = array<Row, 16>;
 fn seg(c: u32, r: u32) -> Seg {
   let cc = c + p.wp4 * (r >> 13u);
   let rr = r & 8191u;
-  let t0 = textureLoad(xt, vec2<u32>(cc, rr), 0);
-  let t1 = textureLoad(xt, vec2<u32>(cc + 1u, rr), 0);
+  let t0 = textureLoad(xt, vec2<u32>(cc, rr));
+  let t1 = textureLoad(xt, vec2<u32>(cc + 1u, rr));
   var t2 = vec4<f32>(0.0);
-  if (S > 1u) { t2 = textureLoad(xt, vec2<u32>(cc + 2u, rr), 0); }
+  if (S > 1u) { t2 = textureLoad(xt, vec2<u32>(cc + 2u, rr)); }
   return Seg(t0.x, t0.y, t0.z, t0.w, t1.x, t1.y, t1.z, t1.w, t2.x, t2.y, t2.z, t2.w);
 }
 

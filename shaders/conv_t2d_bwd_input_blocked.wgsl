@@ -16,8 +16,8 @@ struct Params {
   n: u32, cout4: u32, h: u32, w: u32, cin: u32, k: u32, stride: u32, pad: u32, ho: u32, wo: u32, border: u32,
 }
 
-@group(0) @binding(0) var dyt: texture_2d<f32>;
-@group(0) @binding(1) var wt: texture_2d<f32>;
+@group(0) @binding(0) var dyt: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var wt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
@@ -139,38 +139,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       for (var c4 = 0u; c4 < p.cout4; c4++) {
         let row0 = c4 * 4u * kk + tap;
         var b: Tile;
-        b[0] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 0u * kk), 0);
-        b[1] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 0u * kk), 0);
-        b[2] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 0u * kk), 0);
-        b[3] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 0u * kk), 0);
-        b[4] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 1u * kk), 0);
-        b[5] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 1u * kk), 0);
-        b[6] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 1u * kk), 0);
-        b[7] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 1u * kk), 0);
-        b[8] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 2u * kk), 0);
-        b[9] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 2u * kk), 0);
-        b[10] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 2u * kk), 0);
-        b[11] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 2u * kk), 0);
-        b[12] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 3u * kk), 0);
-        b[13] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 3u * kk), 0);
-        b[14] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 3u * kk), 0);
-        b[15] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 3u * kk), 0);
-        fmaRow(&r0, textureLoad(dyt, vec2<i32>((pc0.x + tx) * cn4 + i32(c4), pc0.y + ty), 0), &b);
-        fmaRow(&r1, textureLoad(dyt, vec2<i32>((pc1.x + tx) * cn4 + i32(c4), pc1.y + ty), 0), &b);
-        fmaRow(&r2, textureLoad(dyt, vec2<i32>((pc2.x + tx) * cn4 + i32(c4), pc2.y + ty), 0), &b);
-        fmaRow(&r3, textureLoad(dyt, vec2<i32>((pc3.x + tx) * cn4 + i32(c4), pc3.y + ty), 0), &b);
-        fmaRow(&r4, textureLoad(dyt, vec2<i32>((pc4.x + tx) * cn4 + i32(c4), pc4.y + ty), 0), &b);
-        fmaRow(&r5, textureLoad(dyt, vec2<i32>((pc5.x + tx) * cn4 + i32(c4), pc5.y + ty), 0), &b);
-        fmaRow(&r6, textureLoad(dyt, vec2<i32>((pc6.x + tx) * cn4 + i32(c4), pc6.y + ty), 0), &b);
-        fmaRow(&r7, textureLoad(dyt, vec2<i32>((pc7.x + tx) * cn4 + i32(c4), pc7.y + ty), 0), &b);
-        fmaRow(&r8, textureLoad(dyt, vec2<i32>((pc8.x + tx) * cn4 + i32(c4), pc8.y + ty), 0), &b);
-        fmaRow(&r9, textureLoad(dyt, vec2<i32>((pc9.x + tx) * cn4 + i32(c4), pc9.y + ty), 0), &b);
-        fmaRow(&r10, textureLoad(dyt, vec2<i32>((pc10.x + tx) * cn4 + i32(c4), pc10.y + ty), 0), &b);
-        fmaRow(&r11, textureLoad(dyt, vec2<i32>((pc11.x + tx) * cn4 + i32(c4), pc11.y + ty), 0), &b);
-        fmaRow(&r12, textureLoad(dyt, vec2<i32>((pc12.x + tx) * cn4 + i32(c4), pc12.y + ty), 0), &b);
-        fmaRow(&r13, textureLoad(dyt, vec2<i32>((pc13.x + tx) * cn4 + i32(c4), pc13.y + ty), 0), &b);
-        fmaRow(&r14, textureLoad(dyt, vec2<i32>((pc14.x + tx) * cn4 + i32(c4), pc14.y + ty), 0), &b);
-        fmaRow(&r15, textureLoad(dyt, vec2<i32>((pc15.x + tx) * cn4 + i32(c4), pc15.y + ty), 0), &b);
+        b[0] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 0u * kk));
+        b[1] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 0u * kk));
+        b[2] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 0u * kk));
+        b[3] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 0u * kk));
+        b[4] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 1u * kk));
+        b[5] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 1u * kk));
+        b[6] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 1u * kk));
+        b[7] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 1u * kk));
+        b[8] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 2u * kk));
+        b[9] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 2u * kk));
+        b[10] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 2u * kk));
+        b[11] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 2u * kk));
+        b[12] = textureLoad(wt, vec2<u32>(c40 + 0u, row0 + 3u * kk));
+        b[13] = textureLoad(wt, vec2<u32>(c40 + 1u, row0 + 3u * kk));
+        b[14] = textureLoad(wt, vec2<u32>(c40 + 2u, row0 + 3u * kk));
+        b[15] = textureLoad(wt, vec2<u32>(c40 + 3u, row0 + 3u * kk));
+        fmaRow(&r0, textureLoad(dyt, vec2<i32>((pc0.x + tx) * cn4 + i32(c4), pc0.y + ty)), &b);
+        fmaRow(&r1, textureLoad(dyt, vec2<i32>((pc1.x + tx) * cn4 + i32(c4), pc1.y + ty)), &b);
+        fmaRow(&r2, textureLoad(dyt, vec2<i32>((pc2.x + tx) * cn4 + i32(c4), pc2.y + ty)), &b);
+        fmaRow(&r3, textureLoad(dyt, vec2<i32>((pc3.x + tx) * cn4 + i32(c4), pc3.y + ty)), &b);
+        fmaRow(&r4, textureLoad(dyt, vec2<i32>((pc4.x + tx) * cn4 + i32(c4), pc4.y + ty)), &b);
+        fmaRow(&r5, textureLoad(dyt, vec2<i32>((pc5.x + tx) * cn4 + i32(c4), pc5.y + ty)), &b);
+        fmaRow(&r6, textureLoad(dyt, vec2<i32>((pc6.x + tx) * cn4 + i32(c4), pc6.y + ty)), &b);
+        fmaRow(&r7, textureLoad(dyt, vec2<i32>((pc7.x + tx) * cn4 + i32(c4), pc7.y + ty)), &b);
+        fmaRow(&r8, textureLoad(dyt, vec2<i32>((pc8.x + tx) * cn4 + i32(c4), pc8.y + ty)), &b);
+        fmaRow(&r9, textureLoad(dyt, vec2<i32>((pc9.x + tx) * cn4 + i32(c4), pc9.y + ty)), &b);
+        fmaRow(&r10, textureLoad(dyt, vec2<i32>((pc10.x + tx) * cn4 + i32(c4), pc10.y + ty)), &b);
+        fmaRow(&r11, textureLoad(dyt, vec2<i32>((pc11.x + tx) * cn4 + i32(c4), pc11.y + ty)), &b);
+        fmaRow(&r12, textureLoad(dyt, vec2<i32>((pc12.x + tx) * cn4 + i32(c4), pc12.y + ty)), &b);
+        fmaRow(&r13, textureLoad(dyt, vec2<i32>((pc13.x + tx) * cn4 + i32(c4), pc13.y + ty)), &b);
+        fmaRow(&r14, textureLoad(dyt, vec2<i32>((pc14.x + tx) * cn4 + i32(c4), pc14.y + ty)), &b);
+        fmaRow(&r15, textureLoad(dyt, vec2<i32>((pc15.x + tx) * cn4 + i32(c4), pc15.y + ty)), &b);
       }
     }
   }

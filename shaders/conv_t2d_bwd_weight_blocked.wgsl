@@ -20,8 +20,8 @@ struct Params {
   border: u32, rps: u32, cin: u32, cout: u32,
 }
 
-@group(0) @binding(0) var xt: texture_2d<f32>;
-@group(0) @binding(1) var dyt: texture_2d<f32>;
+@group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var dyt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read_write> outp: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
@@ -114,16 +114,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let dxcol = i32(kx + p.border) - i32(p.pad);
     for (var ix = 0u; ix < p.w; ix++) {
       let xb = ix * p.cin4;
-      let x0 = textureLoad(xt, vec2<u32>(xb + xc0, r), 0);
-      let x1 = textureLoad(xt, vec2<u32>(xb + xc1, r), 0);
-      let x2 = textureLoad(xt, vec2<u32>(xb + xc2, r), 0);
-      let x3 = textureLoad(xt, vec2<u32>(xb + xc3, r), 0);
+      let x0 = textureLoad(xt, vec2<u32>(xb + xc0, r));
+      let x1 = textureLoad(xt, vec2<u32>(xb + xc1, r));
+      let x2 = textureLoad(xt, vec2<u32>(xb + xc2, r));
+      let x3 = textureLoad(xt, vec2<u32>(xb + xc3, r));
       let ob = (i32(ix) * s + dxcol) * c4o;
       var d: Row;
-      d[0] = textureLoad(dyt, vec2<i32>(ob + dc0, dyrow), 0);
-      d[1] = textureLoad(dyt, vec2<i32>(ob + dc1, dyrow), 0);
-      d[2] = textureLoad(dyt, vec2<i32>(ob + dc2, dyrow), 0);
-      d[3] = textureLoad(dyt, vec2<i32>(ob + dc3, dyrow), 0);
+      d[0] = textureLoad(dyt, vec2<i32>(ob + dc0, dyrow));
+      d[1] = textureLoad(dyt, vec2<i32>(ob + dc1, dyrow));
+      d[2] = textureLoad(dyt, vec2<i32>(ob + dc2, dyrow));
+      d[3] = textureLoad(dyt, vec2<i32>(ob + dc3, dyrow));
       fmaRow(&r0, x0.x, &d);
       fmaRow(&r1, x0.y, &d);
       fmaRow(&r2, x0.z, &d);

@@ -7,7 +7,7 @@
 // (no loops over the tile), and shared memory is not used (barriers cost more than they save there).
 // Textures: ta texel (k4, i) = A[i, 4k4 .. 4k4+3]; tb texel (j4, l) = B[l, 4j4 .. 4j4+3]; zero padded along
 // k to a multiple of 4 (loads past m or n return some in-bounds value and only feed outputs never stored).
-// Bindings: 0 ta texture_2d<f32>; 1 tb texture_2d<f32>; 2 bias (n) read (ignored unless HAS_BIAS);
+// Bindings: 0 ta, 1 tb texture_storage_2d<rgba32float, read>; 2 bias (n) read (ignored unless HAS_BIAS);
 //           3 c (m, n) read_write; 4 uniform { m: u32, n: u32, k4: u32 }.
 // Dispatch: (ceil(n / (16 WG_X)), ceil(m / (16 WG_Y)), 1) workgroups of (WG_X, WG_Y); invocation (x, y)
 // computes C[16y .. 16y+15, 16x .. 16x+15].
@@ -18,8 +18,8 @@ override HAS_BIAS: u32 = 0u;
 
 struct Params { m: u32, n: u32, k4: u32 }
 
-@group(0) @binding(0) var ta: texture_2d<f32>;
-@group(0) @binding(1) var tb: texture_2d<f32>;
+@group(0) @binding(0) var ta: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(1) var tb: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -107,38 +107,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var r15: Row;
   for (var l4 = 0u; l4 < p.k4; l4++) {
     var b: Tile;
-    b[0] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 0u), 0);
-    b[1] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 0u), 0);
-    b[2] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 0u), 0);
-    b[3] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 0u), 0);
-    b[4] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 1u), 0);
-    b[5] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 1u), 0);
-    b[6] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 1u), 0);
-    b[7] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 1u), 0);
-    b[8] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 2u), 0);
-    b[9] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 2u), 0);
-    b[10] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 2u), 0);
-    b[11] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 2u), 0);
-    b[12] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 3u), 0);
-    b[13] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 3u), 0);
-    b[14] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 3u), 0);
-    b[15] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 3u), 0);
-    fmaRow(&r0, textureLoad(ta, vec2<u32>(l4, i0 + 0u), 0), &b);
-    fmaRow(&r1, textureLoad(ta, vec2<u32>(l4, i0 + 1u), 0), &b);
-    fmaRow(&r2, textureLoad(ta, vec2<u32>(l4, i0 + 2u), 0), &b);
-    fmaRow(&r3, textureLoad(ta, vec2<u32>(l4, i0 + 3u), 0), &b);
-    fmaRow(&r4, textureLoad(ta, vec2<u32>(l4, i0 + 4u), 0), &b);
-    fmaRow(&r5, textureLoad(ta, vec2<u32>(l4, i0 + 5u), 0), &b);
-    fmaRow(&r6, textureLoad(ta, vec2<u32>(l4, i0 + 6u), 0), &b);
-    fmaRow(&r7, textureLoad(ta, vec2<u32>(l4, i0 + 7u), 0), &b);
-    fmaRow(&r8, textureLoad(ta, vec2<u32>(l4, i0 + 8u), 0), &b);
-    fmaRow(&r9, textureLoad(ta, vec2<u32>(l4, i0 + 9u), 0), &b);
-    fmaRow(&r10, textureLoad(ta, vec2<u32>(l4, i0 + 10u), 0), &b);
-    fmaRow(&r11, textureLoad(ta, vec2<u32>(l4, i0 + 11u), 0), &b);
-    fmaRow(&r12, textureLoad(ta, vec2<u32>(l4, i0 + 12u), 0), &b);
-    fmaRow(&r13, textureLoad(ta, vec2<u32>(l4, i0 + 13u), 0), &b);
-    fmaRow(&r14, textureLoad(ta, vec2<u32>(l4, i0 + 14u), 0), &b);
-    fmaRow(&r15, textureLoad(ta, vec2<u32>(l4, i0 + 15u), 0), &b);
+    b[0] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 0u));
+    b[1] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 0u));
+    b[2] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 0u));
+    b[3] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 0u));
+    b[4] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 1u));
+    b[5] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 1u));
+    b[6] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 1u));
+    b[7] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 1u));
+    b[8] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 2u));
+    b[9] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 2u));
+    b[10] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 2u));
+    b[11] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 2u));
+    b[12] = textureLoad(tb, vec2<u32>(j40 + 0u, l4 * 4u + 3u));
+    b[13] = textureLoad(tb, vec2<u32>(j40 + 1u, l4 * 4u + 3u));
+    b[14] = textureLoad(tb, vec2<u32>(j40 + 2u, l4 * 4u + 3u));
+    b[15] = textureLoad(tb, vec2<u32>(j40 + 3u, l4 * 4u + 3u));
+    fmaRow(&r0, textureLoad(ta, vec2<u32>(l4, i0 + 0u)), &b);
+    fmaRow(&r1, textureLoad(ta, vec2<u32>(l4, i0 + 1u)), &b);
+    fmaRow(&r2, textureLoad(ta, vec2<u32>(l4, i0 + 2u)), &b);
+    fmaRow(&r3, textureLoad(ta, vec2<u32>(l4, i0 + 3u)), &b);
+    fmaRow(&r4, textureLoad(ta, vec2<u32>(l4, i0 + 4u)), &b);
+    fmaRow(&r5, textureLoad(ta, vec2<u32>(l4, i0 + 5u)), &b);
+    fmaRow(&r6, textureLoad(ta, vec2<u32>(l4, i0 + 6u)), &b);
+    fmaRow(&r7, textureLoad(ta, vec2<u32>(l4, i0 + 7u)), &b);
+    fmaRow(&r8, textureLoad(ta, vec2<u32>(l4, i0 + 8u)), &b);
+    fmaRow(&r9, textureLoad(ta, vec2<u32>(l4, i0 + 9u)), &b);
+    fmaRow(&r10, textureLoad(ta, vec2<u32>(l4, i0 + 10u)), &b);
+    fmaRow(&r11, textureLoad(ta, vec2<u32>(l4, i0 + 11u)), &b);
+    fmaRow(&r12, textureLoad(ta, vec2<u32>(l4, i0 + 12u)), &b);
+    fmaRow(&r13, textureLoad(ta, vec2<u32>(l4, i0 + 13u)), &b);
+    fmaRow(&r14, textureLoad(ta, vec2<u32>(l4, i0 + 14u)), &b);
+    fmaRow(&r15, textureLoad(ta, vec2<u32>(l4, i0 + 15u)), &b);
   }
   putRow(i0 + 0u, j40 * 4u, &r0);
   putRow(i0 + 1u, j40 * 4u, &r1);

@@ -13,7 +13,7 @@ export interface BenchCase {
   /** Floating-point operations of one run (2 per multiply-add). */
   flops: number;
   /** The op's parameters. */
-  params: ConvCase | MatmulCase;
+  params: ConvCase | MatmulCase | PeakCase;
 }
 
 /** A convolution or transposed convolution case (NCHW). */
@@ -37,6 +37,18 @@ export interface MatmulCase {
   m: number;
   n: number;
   k: number;
+}
+
+/**
+ * The adapter's arithmetic ceiling (shaders/fma_peak.wgsl): register-only FMA chains, no memory
+ * traffic. No peer runs it; it tells how far each real kernel is from what the adapter can do at all.
+ */
+export interface PeakCase {
+  kind: "peak";
+  /** Invocations dispatched (enough to fill every core or SM). */
+  invocations: number;
+  /** Loop trips of each invocation (128 scalar FMAs a trip). */
+  iters: number;
 }
 
 /** Output spatial size of a conv or transposed conv. */
@@ -80,6 +92,9 @@ const MATMULS: MatmulCase[] = [
   { kind: "matmul", m: 32, n: 4096, k: 134 }, // generator input layer: (z + labels) -> 256 x 4 x 4
 ];
 
+// ~1 GFLOP: tens of ms on llvmpipe, and 65536 invocations fill a big GPU.
+const PEAK: PeakCase = { kind: "peak", invocations: 65536, iters: 64 };
+
 /** All benchmark cases; `quick` keeps one shape per op (for smoke runs and CI). */
 export function benchCases(quick = false): BenchCase[] {
   const out: BenchCase[] = [];
@@ -99,6 +114,12 @@ export function benchCases(quick = false): BenchCase[] {
   for (const m of quick ? MATMULS.slice(0, 1) : MATMULS) {
     out.push({ op: "matmul", shape: `${m.m}x${m.k} * ${m.k}x${m.n}`, flops: 2 * m.m * m.n * m.k, params: m });
   }
+  out.push({
+    op: "fma_peak",
+    shape: `${PEAK.invocations} invocations x ${128 * PEAK.iters} FMAs`,
+    flops: 2 * 128 * PEAK.invocations * PEAK.iters,
+    params: PEAK,
+  });
   return out;
 }
 

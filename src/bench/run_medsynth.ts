@@ -9,6 +9,7 @@ import type { Tensor } from "../gpu/tensor.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type ConvVariant } from "../nn/conv2d.ts";
 import { convT2dBackwardInput, convT2dBackwardWeight, convT2dForward } from "../nn/conv_transpose2d.ts";
 import { matmul } from "../nn/matmul.ts";
+import { fmaPeak } from "./fma_peak.ts";
 import { Rng } from "../util/rng.ts";
 import { type BenchCase, type BenchRow, convOut, timePerRun } from "./cases.ts";
 
@@ -28,7 +29,10 @@ function prepare(gpu: Gpu, c: BenchCase, variant: ConvVariant): Prepared {
   };
   const p = c.params;
   let record: (rec: Recorder) => void;
-  if (p.kind === "matmul") {
+  if (p.kind === "peak") {
+    const out = t([p.invocations]);
+    record = (rec) => fmaPeak(rec, out, p.iters);
+  } else if (p.kind === "matmul") {
     const a = t([p.m, p.k]), b = t([p.k, p.n]), out = t([p.m, p.n]);
     record = (rec) => matmul(rec, a, b, out, { m: p.m, n: p.n, k: p.k }, variant);
   } else {

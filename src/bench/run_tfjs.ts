@@ -28,6 +28,7 @@ function makeRun(tf: Tf, c: BenchCase, noFilterGrad: boolean): () => TF.Tensor {
     const b = tf.randomUniform([p.k, p.n], -1, 1) as TF.Tensor2D;
     return () => tf.matMul(a, b);
   }
+  if (p.kind === "peak") throw new Error("fma_peak has no tfjs peer");
   const [ho, wo] = convOut(p);
   const pad = [[0, 0], [p.pad, p.pad], [p.pad, p.pad], [0, 0]] as [number, number][];
   const x = tf.randomUniform([p.n, p.h, p.w, p.cin], -1, 1) as TF.Tensor4D;
@@ -73,6 +74,16 @@ export async function benchTfjs(
   impl: string,
   opts: { samples?: number; targetMs?: number } = {},
 ): Promise<BenchRow> {
+  if (c.params.kind === "peak") {
+    return {
+      op: c.op,
+      shape: c.shape,
+      impl,
+      ms: null,
+      gflops: null,
+      note: "no peer: the adapter's FMA ceiling",
+    };
+  }
   const noFilterGrad = tf.getBackend() === "wasm";
   let note: string | undefined;
   if (noFilterGrad && c.op.endsWith("bwd_weight")) {
