@@ -4,41 +4,33 @@
 // the quads are consecutive in the flat (n, oy, quad) order, so narrow images waste nothing). x comes
 // pre-padded (conv2d_pack_x), so every tap is an unmasked textureLoad: per (ci, kh) a quad reads 2 texels
 // (stride 1) or 3 (stride 2) and reuses them for all K taps kw (constant shifts of an unrolled segment);
-// per tap 4 vec4s of weights (lane-uniform uniform-buffer loads: one scalar load each on llvmpipe, where
-// texel fetches cost several times more) feed 64 vec4 FMAs. Why this shape: on llvmpipe a texel fetch costs
+// per tap 4 texels of weights (16 channels; lane-uniform storage-texture fetches, which llvmpipe runs ~2x
+// faster than uniform-buffer loads of the same vec4s) feed 64 vec4 FMAs. Why this shape: on llvmpipe a texel fetch costs
 // far more than an FMA, loops cost ~11 ns an iteration and dynamically indexed registers spill, so the tile
 // is big, all tile indices are constants, and the kw taps are unrolled (guarded by the override K).
 // Bindings: 0 xt texture_storage_2d<rgba32float, read> (conv2d_pack_x of x, planes (n, ci) of hp x 4*wp4, folded
-//             every 8192 rows); 1 wu uniform: a 64 KiB window of conv2d_pack_wu's output for this
-//             dispatch's 16 output channels cb and input channels ci0 .. ci0+cin-1: wu[r*4 + j] =
-//             w[16cb + 4j .. 16cb + 4j + 3, ci0 + r / K^2, tap r % K^2] (r = 0 .. cin*K^2 - 1 <= 1023);
-//           2 b (Cout) read (HAS_BIAS = 0 ignores it); 3 y (N, Cout, Ho, Wo) read_write (ACC = 1 adds
-//             to it: later input-channel passes); 4 uniform Params (cin = input channels of this pass,
-//             cinAll = all of them, total = nb*Ho*wq quads of this batch chunk, wq = ceil(Wo / 4) quads a
-//             row, n0 = the chunk's first image).
+//             every 8192 rows); 1 wt texture_storage_2d<rgba32float, read> (conv2d_pack_w): texel (c4, r) =
+//             w[4c4 .. 4c4 + 3, r / K^2, tap r % K^2] for rows r = (ci, kh, kw), zero past Cout;
+//           2 b (Cout) read (HAS_BIAS = 0 ignores it); 3 y (N, Cout, Ho, Wo) read_write; 4 uniform Params
+//             (total = nb*Ho*wq quads of this batch chunk, wq = ceil(Wo / 4) quads a row, n0 = the chunk's
+//             first image, cb = the block of 16 output channels).
 // Dispatch: (gx, gy, 1): gx*gy >= ceil(total / (4 WG)) groups folded by grid1d (flat = x + y*nx); one
-//           dispatch per (batch chunk, 16 output channels, pass of <= 1024 / K^2 input channels).
+//           dispatch per (batch chunk, 16 output channels).
 override WG: u32 = 64;
 override K: u32 = 3;
 override S: u32 = 1;
 override HAS_BIAS: u32 = 1u;
-override ACC: u32 = 0u;
 
-struct Params {
-  cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32, cinAll: u32, ci0: u32,
-  cb: u32,
-}
+struct Params { cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32, cb: u32 }
 
 @group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
-@group(0) @binding(1) var<uniform> wu: array<vec4<f32>, 4096>;
+@group(0) @binding(1) var wt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
 alias Row = array<vec4<f32>, 4>;
 alias Seg = array<f32, 12>;
-// 16 output channels x 16 pixels.
-alias Acc = array<Row, 16>;
 
 // Padded-x segment of logical row r from texel column c: 8 values (stride 1) or 12 (stride 2).
 fn seg(c: u32, r: u32) -> Seg {
@@ -56,39 +48,81 @@ fn shift(e: ptr<function, Seg>, kw: u32) -> vec4<f32> {
   return vec4<f32>((*e)[kw], (*e)[kw + S], (*e)[kw + 2u * S], (*e)[kw + 3u * S]);
 }
 
-// Row i (a constant at every call) of the tile += w * the 4 quads x.
-fn fmaRow(a: ptr<function, Acc>, i: u32, w: f32, x: ptr<function, Row>) {
-  let v = vec4<f32>(w);
-  (*a)[i][0] = fma(v, (*x)[0], (*a)[i][0]);
-  (*a)[i][1] = fma(v, (*x)[1], (*a)[i][1]);
-  (*a)[i][2] = fma(v, (*x)[2], (*a)[i][2]);
-  (*a)[i][3] = fma(v, (*x)[3], (*a)[i][3]);
+// The quads shifted for each tap kw < K of one (ci, kh); weights of those taps, 16 channels as 4 vec4s.
+alias Taps = array<Row, 5>;
+alias TapsW = array<array<vec4<f32>, 4>, 5>;
+// One output channel's weights over the K taps.
+alias TapW = array<f32, 5>;
+
+// One row of the tile += sum over taps kw < K of w[kw] * xs[kw]. Each output vec4 takes its K FMAs in one
+// chain: the tile does not fit in registers, so each spilled accumulator is loaded and stored once per
+// (ci, kh) instead of once per tap.
+fn fmaRowTaps(r: ptr<function, Row>, w: TapW, xs: ptr<function, Taps>) {
+  (*r)[0] = chain(w, xs, 0u, (*r)[0]);
+  (*r)[1] = chain(w, xs, 1u, (*r)[1]);
+  (*r)[2] = chain(w, xs, 2u, (*r)[2]);
+  (*r)[3] = chain(w, xs, 3u, (*r)[3]);
 }
 
-// One tap kw (a constant at every call) of one (ci, kh): 4 weight texels (16 channels) x 4 quads.
-fn tap(kw: u32, wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<function, Seg>,
-       e3: ptr<function, Seg>, a: ptr<function, Acc>) {
-  var x = Row(shift(e0, kw), shift(e1, kw), shift(e2, kw), shift(e3, kw));
-  let w0 = wu[wr * 4u];
-  let w1 = wu[wr * 4u + 1u];
-  let w2 = wu[wr * 4u + 2u];
-  let w3 = wu[wr * 4u + 3u];
-  fmaRow(a, 0u, w0.x, &x);
-  fmaRow(a, 1u, w0.y, &x);
-  fmaRow(a, 2u, w0.z, &x);
-  fmaRow(a, 3u, w0.w, &x);
-  fmaRow(a, 4u, w1.x, &x);
-  fmaRow(a, 5u, w1.y, &x);
-  fmaRow(a, 6u, w1.z, &x);
-  fmaRow(a, 7u, w1.w, &x);
-  fmaRow(a, 8u, w2.x, &x);
-  fmaRow(a, 9u, w2.y, &x);
-  fmaRow(a, 10u, w2.z, &x);
-  fmaRow(a, 11u, w2.w, &x);
-  fmaRow(a, 12u, w3.x, &x);
-  fmaRow(a, 13u, w3.y, &x);
-  fmaRow(a, 14u, w3.z, &x);
-  fmaRow(a, 15u, w3.w, &x);
+fn chain(w: TapW, xs: ptr<function, Taps>, q: u32, acc: vec4<f32>) -> vec4<f32> {
+  var t = fma(vec4<f32>(w[0]), (*xs)[0][q], acc);
+  if (K > 1u) { t = fma(vec4<f32>(w[1]), (*xs)[1][q], t); }
+  if (K > 2u) { t = fma(vec4<f32>(w[2]), (*xs)[2][q], t); }
+  if (K > 3u) { t = fma(vec4<f32>(w[3]), (*xs)[3][q], t); }
+  if (K > 4u) { t = fma(vec4<f32>(w[4]), (*xs)[4][q], t); }
+  return t;
+}
+
+// All K taps of one (ci, kh): wr = the weight row of tap 0; a0 .. a15 = the tile's rows (channels).
+fn taps(wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<function, Seg>,
+        e3: ptr<function, Seg>, a0: ptr<function, Row>, a1: ptr<function, Row>, a2: ptr<function, Row>, a3: ptr<function, Row>,
+        a4: ptr<function, Row>, a5: ptr<function, Row>, a6: ptr<function, Row>, a7: ptr<function, Row>,
+        a8: ptr<function, Row>, a9: ptr<function, Row>, a10: ptr<function, Row>, a11: ptr<function, Row>,
+        a12: ptr<function, Row>, a13: ptr<function, Row>, a14: ptr<function, Row>, a15: ptr<function, Row>) {
+  var xs: Taps;
+  var w: TapsW;
+  let c4 = p.cb * 4u;
+  if (K > 0u) {
+    xs[0] = Row(shift(e0, 0u), shift(e1, 0u), shift(e2, 0u), shift(e3, 0u));
+    w[0] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 0u)),
+      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 0u)));
+  }
+  if (K > 1u) {
+    xs[1] = Row(shift(e0, 1u), shift(e1, 1u), shift(e2, 1u), shift(e3, 1u));
+    w[1] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 1u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 1u)),
+      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 1u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 1u)));
+  }
+  if (K > 2u) {
+    xs[2] = Row(shift(e0, 2u), shift(e1, 2u), shift(e2, 2u), shift(e3, 2u));
+    w[2] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 2u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 2u)),
+      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 2u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 2u)));
+  }
+  if (K > 3u) {
+    xs[3] = Row(shift(e0, 3u), shift(e1, 3u), shift(e2, 3u), shift(e3, 3u));
+    w[3] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 3u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 3u)),
+      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 3u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 3u)));
+  }
+  if (K > 4u) {
+    xs[4] = Row(shift(e0, 4u), shift(e1, 4u), shift(e2, 4u), shift(e3, 4u));
+    w[4] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 4u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 4u)),
+      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 4u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 4u)));
+  }
+  fmaRowTaps(a0, TapW(w[0][0].x, w[1][0].x, w[2][0].x, w[3][0].x, w[4][0].x), &xs);
+  fmaRowTaps(a1, TapW(w[0][0].y, w[1][0].y, w[2][0].y, w[3][0].y, w[4][0].y), &xs);
+  fmaRowTaps(a2, TapW(w[0][0].z, w[1][0].z, w[2][0].z, w[3][0].z, w[4][0].z), &xs);
+  fmaRowTaps(a3, TapW(w[0][0].w, w[1][0].w, w[2][0].w, w[3][0].w, w[4][0].w), &xs);
+  fmaRowTaps(a4, TapW(w[0][1].x, w[1][1].x, w[2][1].x, w[3][1].x, w[4][1].x), &xs);
+  fmaRowTaps(a5, TapW(w[0][1].y, w[1][1].y, w[2][1].y, w[3][1].y, w[4][1].y), &xs);
+  fmaRowTaps(a6, TapW(w[0][1].z, w[1][1].z, w[2][1].z, w[3][1].z, w[4][1].z), &xs);
+  fmaRowTaps(a7, TapW(w[0][1].w, w[1][1].w, w[2][1].w, w[3][1].w, w[4][1].w), &xs);
+  fmaRowTaps(a8, TapW(w[0][2].x, w[1][2].x, w[2][2].x, w[3][2].x, w[4][2].x), &xs);
+  fmaRowTaps(a9, TapW(w[0][2].y, w[1][2].y, w[2][2].y, w[3][2].y, w[4][2].y), &xs);
+  fmaRowTaps(a10, TapW(w[0][2].z, w[1][2].z, w[2][2].z, w[3][2].z, w[4][2].z), &xs);
+  fmaRowTaps(a11, TapW(w[0][2].w, w[1][2].w, w[2][2].w, w[3][2].w, w[4][2].w), &xs);
+  fmaRowTaps(a12, TapW(w[0][3].x, w[1][3].x, w[2][3].x, w[3][3].x, w[4][3].x), &xs);
+  fmaRowTaps(a13, TapW(w[0][3].y, w[1][3].y, w[2][3].y, w[3][3].y, w[4][3].y), &xs);
+  fmaRowTaps(a14, TapW(w[0][3].z, w[1][3].z, w[2][3].z, w[3][3].z, w[4][3].z), &xs);
+  fmaRowTaps(a15, TapW(w[0][3].w, w[1][3].w, w[2][3].w, w[3][3].w, w[4][3].w), &xs);
 }
 
 // Flat quad index g (clamped to the last quad) as (image, output row, quad in the row).
@@ -104,17 +138,10 @@ fn put(co: u32, g: u32, q: vec3<u32>, v: vec4<f32>) {
   if (HAS_BIAS == 1u) { o += vec4<f32>(b[co]); }
   let base = (((p.n0 + q.x) * p.cout + co) * p.ho + q.y) * p.wo;
   let ox = q.z * 4u;
-  if (ACC == 1u) {
-    y[base + ox] += o.x;
-    if (ox + 1u < p.wo) { y[base + ox + 1u] += o.y; }
-    if (ox + 2u < p.wo) { y[base + ox + 2u] += o.z; }
-    if (ox + 3u < p.wo) { y[base + ox + 3u] += o.w; }
-  } else {
-    y[base + ox] = o.x;
-    if (ox + 1u < p.wo) { y[base + ox + 1u] = o.y; }
-    if (ox + 2u < p.wo) { y[base + ox + 2u] = o.z; }
-    if (ox + 3u < p.wo) { y[base + ox + 3u] = o.w; }
-  }
+  y[base + ox] = o.x;
+  if (ox + 1u < p.wo) { y[base + ox + 1u] = o.y; }
+  if (ox + 2u < p.wo) { y[base + ox + 2u] = o.z; }
+  if (ox + 3u < p.wo) { y[base + ox + 3u] = o.w; }
 }
 
 fn putRow(co: u32, g0: u32, q: array<vec3<u32>, 4>, r: Row) {
@@ -133,15 +160,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let q1 = quad(g0 + 1u);
   let q2 = quad(g0 + 2u);
   let q3 = quad(g0 + 3u);
-  var r0 = (q0.x * p.cinAll + p.ci0) * p.hp + q0.y * S;
-  var r1 = (q1.x * p.cinAll + p.ci0) * p.hp + q1.y * S;
-  var r2 = (q2.x * p.cinAll + p.ci0) * p.hp + q2.y * S;
-  var r3 = (q3.x * p.cinAll + p.ci0) * p.hp + q3.y * S;
+  var r0 = q0.x * p.cin * p.hp + q0.y * S;
+  var r1 = q1.x * p.cin * p.hp + q1.y * S;
+  var r2 = q2.x * p.cin * p.hp + q2.y * S;
+  var r3 = q3.x * p.cin * p.hp + q3.y * S;
   let c0 = q0.z * S;
   let c1 = q1.z * S;
   let c2 = q2.z * S;
   let c3 = q3.z * S;
-  var acc: Acc;
+  var a0: Row;
+  var a1: Row;
+  var a2: Row;
+  var a3: Row;
+  var a4: Row;
+  var a5: Row;
+  var a6: Row;
+  var a7: Row;
+  var a8: Row;
+  var a9: Row;
+  var a10: Row;
+  var a11: Row;
+  var a12: Row;
+  var a13: Row;
+  var a14: Row;
+  var a15: Row;
   var wr = 0u;
   for (var ci = 0u; ci < p.cin; ci++) {
     for (var kh = 0u; kh < K; kh++) {
@@ -149,11 +191,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       var e1 = seg(c1, r1 + kh);
       var e2 = seg(c2, r2 + kh);
       var e3 = seg(c3, r3 + kh);
-      tap(0u, wr, &e0, &e1, &e2, &e3, &acc);
-      if (K > 1u) { tap(1u, wr + 1u, &e0, &e1, &e2, &e3, &acc); }
-      if (K > 2u) { tap(2u, wr + 2u, &e0, &e1, &e2, &e3, &acc); }
-      if (K > 3u) { tap(3u, wr + 3u, &e0, &e1, &e2, &e3, &acc); }
-      if (K > 4u) { tap(4u, wr + 4u, &e0, &e1, &e2, &e3, &acc); }
+      taps(wr, &e0, &e1, &e2, &e3, &a0, &a1, &a2, &a3, &a4, &a5, &a6, &a7, &a8, &a9, &a10, &a11, &a12, &a13,
+        &a14, &a15);
       wr += K;
     }
     r0 += p.hp;
@@ -163,20 +202,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let co = p.cb * 16u;
   let qs = array<vec3<u32>, 4>(q0, q1, q2, q3);
-  putRow(co, g0, qs, acc[0]);
-  putRow(co + 1u, g0, qs, acc[1]);
-  putRow(co + 2u, g0, qs, acc[2]);
-  putRow(co + 3u, g0, qs, acc[3]);
-  putRow(co + 4u, g0, qs, acc[4]);
-  putRow(co + 5u, g0, qs, acc[5]);
-  putRow(co + 6u, g0, qs, acc[6]);
-  putRow(co + 7u, g0, qs, acc[7]);
-  putRow(co + 8u, g0, qs, acc[8]);
-  putRow(co + 9u, g0, qs, acc[9]);
-  putRow(co + 10u, g0, qs, acc[10]);
-  putRow(co + 11u, g0, qs, acc[11]);
-  putRow(co + 12u, g0, qs, acc[12]);
-  putRow(co + 13u, g0, qs, acc[13]);
-  putRow(co + 14u, g0, qs, acc[14]);
-  putRow(co + 15u, g0, qs, acc[15]);
+  putRow(co, g0, qs, a0);
+  putRow(co + 1u, g0, qs, a1);
+  putRow(co + 2u, g0, qs, a2);
+  putRow(co + 3u, g0, qs, a3);
+  putRow(co + 4u, g0, qs, a4);
+  putRow(co + 5u, g0, qs, a5);
+  putRow(co + 6u, g0, qs, a6);
+  putRow(co + 7u, g0, qs, a7);
+  putRow(co + 8u, g0, qs, a8);
+  putRow(co + 9u, g0, qs, a9);
+  putRow(co + 10u, g0, qs, a10);
+  putRow(co + 11u, g0, qs, a11);
+  putRow(co + 12u, g0, qs, a12);
+  putRow(co + 13u, g0, qs, a13);
+  putRow(co + 14u, g0, qs, a14);
+  putRow(co + 15u, g0, qs, a15);
 }

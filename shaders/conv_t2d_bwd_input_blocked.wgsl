@@ -32,22 +32,10 @@ fn fmaRow(r: ptr<function, Row>, a: vec4<f32>, b: ptr<function, Tile>) {
   let ay = vec4<f32>(a.y);
   let az = vec4<f32>(a.z);
   let aw = vec4<f32>(a.w);
-  (*r)[0] = fma(ax, (*b)[0], (*r)[0]);
-  (*r)[1] = fma(ax, (*b)[1], (*r)[1]);
-  (*r)[2] = fma(ax, (*b)[2], (*r)[2]);
-  (*r)[3] = fma(ax, (*b)[3], (*r)[3]);
-  (*r)[0] = fma(ay, (*b)[4], (*r)[0]);
-  (*r)[1] = fma(ay, (*b)[5], (*r)[1]);
-  (*r)[2] = fma(ay, (*b)[6], (*r)[2]);
-  (*r)[3] = fma(ay, (*b)[7], (*r)[3]);
-  (*r)[0] = fma(az, (*b)[8], (*r)[0]);
-  (*r)[1] = fma(az, (*b)[9], (*r)[1]);
-  (*r)[2] = fma(az, (*b)[10], (*r)[2]);
-  (*r)[3] = fma(az, (*b)[11], (*r)[3]);
-  (*r)[0] = fma(aw, (*b)[12], (*r)[0]);
-  (*r)[1] = fma(aw, (*b)[13], (*r)[1]);
-  (*r)[2] = fma(aw, (*b)[14], (*r)[2]);
-  (*r)[3] = fma(aw, (*b)[15], (*r)[3]);
+  (*r)[0] = fma(aw, (*b)[12], fma(az, (*b)[8], fma(ay, (*b)[4], fma(ax, (*b)[0], (*r)[0]))));
+  (*r)[1] = fma(aw, (*b)[13], fma(az, (*b)[9], fma(ay, (*b)[5], fma(ax, (*b)[1], (*r)[1]))));
+  (*r)[2] = fma(aw, (*b)[14], fma(az, (*b)[10], fma(ay, (*b)[6], fma(ax, (*b)[2], (*r)[2]))));
+  (*r)[3] = fma(aw, (*b)[15], fma(az, (*b)[11], fma(ay, (*b)[7], fma(ax, (*b)[3], (*r)[3]))));
 }
 
 // Texture coordinates of position pos's top-left dy pixel (tap 0, 0).

@@ -29,28 +29,18 @@ alias Row = array<vec4<f32>, 4>;
 // 4 rows (k) x 16 columns of B: [q * 4 + j] = B[4 l4 + q, 4 (j40 + j) .. +3].
 alias Tile = array<vec4<f32>, 16>;
 
-// r[j] += sum over q of a[q] * b[q * 4 + j]: one row's update for 4 steps along k.
+// r[j] += sum over q of a[q] * b[q * 4 + j]: one row's update for 4 steps along k. Each output vec4 takes
+// its 4 FMAs in one chain: the tile does not fit in registers, so this loads and stores each spilled
+// accumulator once per step instead of once per FMA (~1.25x over q-major order on llvmpipe).
 fn fmaRow(r: ptr<function, Row>, a: vec4<f32>, b: ptr<function, Tile>) {
   let ax = vec4<f32>(a.x);
   let ay = vec4<f32>(a.y);
   let az = vec4<f32>(a.z);
   let aw = vec4<f32>(a.w);
-  (*r)[0] = fma(ax, (*b)[0], (*r)[0]);
-  (*r)[1] = fma(ax, (*b)[1], (*r)[1]);
-  (*r)[2] = fma(ax, (*b)[2], (*r)[2]);
-  (*r)[3] = fma(ax, (*b)[3], (*r)[3]);
-  (*r)[0] = fma(ay, (*b)[4], (*r)[0]);
-  (*r)[1] = fma(ay, (*b)[5], (*r)[1]);
-  (*r)[2] = fma(ay, (*b)[6], (*r)[2]);
-  (*r)[3] = fma(ay, (*b)[7], (*r)[3]);
-  (*r)[0] = fma(az, (*b)[8], (*r)[0]);
-  (*r)[1] = fma(az, (*b)[9], (*r)[1]);
-  (*r)[2] = fma(az, (*b)[10], (*r)[2]);
-  (*r)[3] = fma(az, (*b)[11], (*r)[3]);
-  (*r)[0] = fma(aw, (*b)[12], (*r)[0]);
-  (*r)[1] = fma(aw, (*b)[13], (*r)[1]);
-  (*r)[2] = fma(aw, (*b)[14], (*r)[2]);
-  (*r)[3] = fma(aw, (*b)[15], (*r)[3]);
+  (*r)[0] = fma(aw, (*b)[12], fma(az, (*b)[8], fma(ay, (*b)[4], fma(ax, (*b)[0], (*r)[0]))));
+  (*r)[1] = fma(aw, (*b)[13], fma(az, (*b)[9], fma(ay, (*b)[5], fma(ax, (*b)[1], (*r)[1]))));
+  (*r)[2] = fma(aw, (*b)[14], fma(az, (*b)[10], fma(ay, (*b)[6], fma(ax, (*b)[2], (*r)[2]))));
+  (*r)[3] = fma(aw, (*b)[15], fma(az, (*b)[11], fma(ay, (*b)[7], fma(ax, (*b)[3], (*r)[3]))));
 }
 
 fn put(row: u32, col: u32, value: f32) {

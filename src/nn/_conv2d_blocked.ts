@@ -100,7 +100,7 @@ function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot
  * Packs conv weights into an rgba32float texture (conv2d_pack_w.wgsl): texel (c4, r) holds
  * v(r, 4c4..4c4+3), v(r, c) = w[(r / rd) * outer + (r % rd) * inner + c * cs], zero outside rows x cols.
  */
-function packWeights(
+export function packWeights(
   rec: Recorder,
   w: Tensor,
   slot: string,

@@ -4,7 +4,7 @@
  * the shapes.
  *
  * On llvmpipe a storage-buffer load is a per-lane scalar loop while `textureLoad` is one vector gather,
- * so the kernels read their operands from rgba32float textures: images are copied with their zero padding
+ * so the kernels read their operands from rgba32float textures (bound as read-only storage textures): images are copied with their zero padding
  * (and, for the input gradient, zero dilation) built in (conv2d_pack_x.wgsl), weights are packed 4 output
  * channels a texel (conv2d_pack_w.wgsl). The input gradient is the forward kernel run on the dilated,
  * padded dy with flipped weights, so one tuned kernel serves both.
@@ -14,7 +14,8 @@
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
-import { Tensor } from "../gpu/tensor.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { packWeights } from "./_conv2d_blocked.ts";
 import type { Conv2dShape } from "./conv2d.ts";
 
 const WG = 64;
@@ -107,61 +108,6 @@ function packImage(
   return view;
 }
 
-const packWKernel: Kernel = { name: "conv2d_pack_wu", code: WGSL.conv2d_pack_wu, workgroupSize: [16, 4, 1] };
-
-/** Floats of the forward kernel's uniform weight window (64 KiB: 1024 rows of 16 channels). */
-const WINDOW = 16384;
-const BUF_UNIFORM = 0x40;
-const BUF_STORAGE = 0x80;
-
-const buffers = new WeakMap<Gpu, Map<string, GPUBuffer>>();
-function scratchBuffer(gpu: Gpu, slot: string, bytes: number): GPUBuffer {
-  let map = buffers.get(gpu);
-  if (!map) buffers.set(gpu, map = new Map());
-  const key = `${slot}:${bytes}`;
-  let buf = map.get(key);
-  if (!buf) {
-    buf = gpu.device.createBuffer({ label: `conv2d ${key}`, size: bytes, usage: BUF_UNIFORM | BUF_STORAGE });
-    map.set(key, buf);
-  }
-  return buf;
-}
-
-/** Packed weights: blocks of 16 output channels, `rowsPad` rows of 16 floats each (conv2d_pack_wu.wgsl). */
-interface PackedWeights {
-  buffer: GPUBuffer;
-  rowsPad: number;
-}
-
-/**
- * Packs weights for the uniform operand (conv2d_pack_wu.wgsl): block cb, row r, channel j holds
- * v(r, 16cb + j), v(r, c) = w[base + (r / rd) * outer + (r % rd) * inner + c * cs] (u32 arithmetic,
- * wrapping), zero outside rows x cols. A 64 KiB window past the last block keeps every binding in range.
- */
-function packWeights(
-  rec: Recorder,
-  w: Tensor,
-  slot: string,
-  rows: number,
-  cols: number,
-  rd: number,
-  outer: number,
-  inner: number,
-  cs: number,
-  base: number,
-): PackedWeights {
-  const rowsPad = ceilDiv(rows, 4) * 4;
-  const blocks = ceilDiv(cols, 16);
-  const buffer = scratchBuffer(rec.gpu, slot, (blocks * rowsPad * 16 + WINDOW) * 4);
-  const dst = new Tensor(buffer, [blocks * rowsPad * 16]);
-  rec.dispatch(
-    packWKernel,
-    [w, dst, rec.gpu.uniform([rows, cols, rd, outer, inner >>> 0, cs, rowsPad, base])],
-    [blocks, rowsPad / 4, 1],
-  );
-  return { buffer, rowsPad };
-}
-
 /** Whether the gemm kernels handle this shape (stride 1-2, kernel up to 5, packed textures fit the device). */
 export function gemmSupports(gpu: Gpu, s: Conv2dShape, ho: number, wo: number): boolean {
   if (s.stride > 2 || s.k > 5) return false;
@@ -184,7 +130,7 @@ export function gemmSupports(gpu: Gpu, s: Conv2dShape, ho: number, wo: number): 
 function gemm(
   rec: Recorder,
   src: Tensor,
-  wt: PackedWeights,
+  wt: GPUTextureView,
   b: Tensor | null,
   y: Tensor,
   n: number,
@@ -204,28 +150,15 @@ function gemm(
   const wp4 = paddedTexels(wq, stride);
   const chunk = Math.min(n, imagesPerTexture(rec.gpu, cin, hp, wp4));
   const plane = hs * ws;
-  const kk = k * k;
-  // input channels a pass: rows (ci, kh, kw) fit the 1024-row window and start 256-byte aligned
-  const cpp = Math.min(cin, Math.floor(1024 / kk / 4) * 4);
   for (let n0 = 0; n0 < n; n0 += chunk) {
     const nb = Math.min(chunk, n - n0);
     const xt = packImage(rec, src, "x", nb * cin, hs, ws, hp, wp4, pad, d, n0 * cin * plane);
     const total = nb * ho * wq;
     const [gx, gy] = grid1d(ceilDiv(total, 4 * WG));
+    const kern = kernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0 });
     for (let cb = 0; cb < ceilDiv(cout, 16); cb++) {
-      for (let ci0 = 0; ci0 < cin; ci0 += cpp) {
-        const first = ci0 === 0;
-        const kern = kernel("conv2d_fwd_gemm", {
-          WG,
-          K: k,
-          S: stride,
-          HAS_BIAS: b && first ? 1 : 0,
-          ACC: first ? 0 : 1,
-        });
-        const win = new Tensor(wt.buffer, [WINDOW], (cb * wt.rowsPad + ci0 * kk) * 64);
-        const u = [Math.min(cpp, cin - ci0), cout, ho, wo, wq, hp, wp4, total, n0, cin, ci0, cb];
-        rec.dispatch(kern, [xt, win, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);
-      }
+      const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0, cb];
+      rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);
     }
   }
 }
@@ -242,19 +175,9 @@ export function conv2dForwardGemm(
   wo: number,
 ): void {
   const kk = s.k * s.k;
-  // row (ci, kh, kw), column co
-  const wt = packWeights(
-    rec,
-    w,
-    "fwd_w",
-    s.cin * kk,
-    s.cout,
-    0x7fffffff,
-    0,
-    1,
-    s.cin * kk,
-    0,
-  );
+  // row (ci, kh, kw), column co; whole blocks of 16 channels, zero padded
+  const texW = ceilDiv(s.cout, 16) * 4;
+  const wt = packWeights(rec, w, "gemm_fwd_w", s.cin * kk, s.cout, texW, 0x7fffffff, 0, 1, s.cin * kk);
   gemm(rec, x, wt, b, y, s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, 1);
 }
 
@@ -273,17 +196,7 @@ export function conv2dBackwardInputGemm(
 ): void {
   const kk = s.k * s.k;
   // row (co, kh', kw') = w[co, c, K-1-kh', K-1-kw'], column c = ci
-  const wt = packWeights(
-    rec,
-    w,
-    "bwd_w",
-    s.cout * kk,
-    s.cin,
-    kk,
-    s.cin * kk,
-    -1,
-    kk,
-    kk - 1,
-  );
+  const texW = ceilDiv(s.cin, 16) * 4;
+  const wt = packWeights(rec, w, "gemm_bwd_w", s.cout * kk, s.cin, texW, kk, s.cin * kk, -1, kk, 0, kk - 1);
   gemm(rec, dy, wt, null, dx, s.n, s.cout, ho, wo, s.cin, s.h, s.w, s.k, 1, s.k - 1 - s.pad, s.stride);
 }
