@@ -35,6 +35,8 @@ const SHAPES: Conv2dShape[] = [
   shape(2, 1, 7, 12, 1, 3, 2, 2),
   shape(1, 17, 6, 5, 33, 3, 1, 1),
   shape(2, 8, 16, 16, 16, 3, 1, 1),
+  // >= 16 channels both sides: the weight gradient runs as the transposed conv's (stride 2 and 1)
+  shape(2, 16, 8, 8, 20, 4, 2, 1),
 ];
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };

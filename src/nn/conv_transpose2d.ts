@@ -168,7 +168,8 @@ interface Plan {
 }
 
 /** Whether the blocked kernels' textures fit the device (else "auto" runs the naive ones). */
-function blockedFits(rec: Recorder, s: ConvT2dShape, ho: number, wo: number): boolean {
+/** Whether the blocked kernels' packed textures and dispatch grids fit the device for this shape. */
+export function convT2dBlockedFits(rec: Recorder, s: ConvT2dShape, ho: number, wo: number): boolean {
   const max = maxTextureSide(rec.gpu);
   const kk = s.k * s.k;
   const fb = forwardBorder(s, ho, wo);
@@ -193,7 +194,7 @@ function plan(
 ): Plan {
   if (variant === "naive") return { blocked: false, tiled: false };
   if (variant === "tiled") return { blocked: false, tiled: true };
-  const fits = blockedFits(rec, s, ho, wo);
+  const fits = convT2dBlockedFits(rec, s, ho, wo);
   if (variant === "auto" && preferTiled(rec.gpu)) return { blocked: fits, tiled: true };
   if (variant === "blocked" && !fits) {
     throw new Error(
