@@ -5,9 +5,12 @@
 // pre-padded (conv2d_pack_x), so every tap is an unmasked textureLoad: per (ci, kh) a quad reads 2 texels
 // (stride 1) or 3 (stride 2) and reuses them for all K taps kw (constant shifts of an unrolled segment);
 // per tap 4 texels of weights (16 channels; lane-uniform storage-texture fetches, which llvmpipe runs ~2x
-// faster than uniform-buffer loads of the same vec4s) feed 64 vec4 FMAs. Why this shape: on llvmpipe a texel fetch costs
-// far more than an FMA, loops cost ~11 ns an iteration and dynamically indexed registers spill, so the tile
-// is big, all tile indices are constants, and the kw taps are unrolled (guarded by the override K).
+// faster than uniform-buffer loads of the same vec4s) feed 64 vec4 FMAs, and each output vec4 takes all K
+// taps of a (ci, kh) in one FMA chain. Why this shape: on llvmpipe a texel fetch costs far more than an
+// FMA, loops cost ~11 ns an iteration and dynamically indexed registers spill, so the tile is big, all tile
+// indices are constants, the kw taps are unrolled (guarded by the override K; written out: the same code
+// through small helper functions ran ~5% slower), and the tile, which does not fit in registers, is loaded
+// and stored once per (ci, kh) rather than once per tap.
 // Bindings: 0 xt texture_storage_2d<rgba32float, read> (conv2d_pack_x of x, planes (n, ci) of hp x 4*wp4, folded
 //             every 8192 rows); 1 wt texture_storage_2d<rgba32float, read> (conv2d_pack_w): texel (c4, r) =
 //             w[4c4 .. 4c4 + 3, r / K^2, tap r % K^2] for rows r = (ci, kh, kw), zero past Cout;
@@ -75,14 +78,15 @@ fn chain(w: TapW, xs: ptr<function, Taps>, q: u32, acc: vec4<f32>) -> vec4<f32> 
 
 // All K taps of one (ci, kh): wr = the weight row of tap 0; a0 .. a15 = the tile's rows (channels).
 fn taps(wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<function, Seg>,
-        e3: ptr<function, Seg>, a0: ptr<function, Row>, a1: ptr<function, Row>, a2: ptr<function, Row>, a3: ptr<function, Row>,
+        e3: ptr<function, Seg>,
+        a0: ptr<function, Row>, a1: ptr<function, Row>, a2: ptr<function, Row>, a3: ptr<function, Row>,
         a4: ptr<function, Row>, a5: ptr<function, Row>, a6: ptr<function, Row>, a7: ptr<function, Row>,
         a8: ptr<function, Row>, a9: ptr<function, Row>, a10: ptr<function, Row>, a11: ptr<function, Row>,
         a12: ptr<function, Row>, a13: ptr<function, Row>, a14: ptr<function, Row>, a15: ptr<function, Row>) {
   var xs: Taps;
   var w: TapsW;
   let c4 = p.cb * 4u;
-  if (K > 0u) {
+  {
     xs[0] = Row(shift(e0, 0u), shift(e1, 0u), shift(e2, 0u), shift(e3, 0u));
     w[0] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 0u)),
       textureLoad(wt, vec2<u32>(c4 + 2u, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 0u)));
