@@ -12,53 +12,32 @@
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel } from "../gpu/kernel.ts";
+import { scratchTexture } from "../gpu/scratch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { Conv2dShape } from "./conv2d.ts";
 
 const WG = 64;
 /** Floats a row of a flat r32float texture holds (16 KiB rows). */
 const ROW = 4096;
-const TEX_COPY_DST = 0x02;
-const TEX_TEXTURE_BINDING = 0x04;
-const TEX_STORAGE_BINDING = 0x08;
 
 const kernels = new Map<string, Kernel>();
-function kernel(name: keyof typeof WGSL, constants: Record<string, number>, size = WG): Kernel {
+/**
+ * The kernel descriptor of shader `name` with override `constants` (workgroup `size`), made once per
+ * (name, constants) and shared by the blocked and gemm conv2d kernels.
+ */
+export function convKernel(
+  name: keyof typeof WGSL,
+  constants: Record<string, number>,
+  size: [number, number] = [WG, 1],
+): Kernel {
   const key = name + JSON.stringify(constants);
   let k = kernels.get(key);
   if (!k) {
     const tag = Object.entries(constants).map(([c, v]) => `${c}${v}`).join(".");
-    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [size, 1, 1] };
+    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [size[0], size[1], 1] };
     kernels.set(key, k);
   }
   return k;
-}
-
-interface Scratch {
-  texture: GPUTexture;
-  view: GPUTextureView;
-}
-const textures = new WeakMap<Gpu, Map<string, Scratch>>();
-/**
- * A scratch texture for operand `slot`, created once per (gpu, slot, format, size) and reused: commands
- * run in recording order, so a later upload may overwrite it after the dispatch that read it.
- */
-function scratch(gpu: Gpu, slot: string, format: GPUTextureFormat, width: number, height: number): Scratch {
-  let map = textures.get(gpu);
-  if (!map) textures.set(gpu, map = new Map());
-  const key = `${slot}:${format}:${width}x${height}`;
-  let sc = map.get(key);
-  if (!sc) {
-    const texture = gpu.device.createTexture({
-      label: `conv2d ${key}`,
-      size: [width, height],
-      format,
-      usage: TEX_COPY_DST | TEX_TEXTURE_BINDING | TEX_STORAGE_BINDING,
-    });
-    sc = { texture, view: texture.createView() };
-    map.set(key, sc);
-  }
-  return sc;
 }
 
 /** Largest number of floats a flat r32float scratch texture holds on this device. */
@@ -74,7 +53,7 @@ function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot
     Number(rec.gpu.device.limits.maxTextureDimension2D),
     2 ** Math.ceil(Math.log2(rows)),
   );
-  const { texture, view } = scratch(rec.gpu, slot, "r32float", ROW, height);
+  const { texture, view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "r32float", ROW, height);
   const full = Math.floor(count / ROW), rem = count - full * ROW;
   const offset = t.offset + start * 4;
   rec.encode((enc) => {
@@ -117,7 +96,7 @@ export function packWeights(
   // rows beyond `fold` (0: none) continue in the next block of texW texel columns
   const rh = fold > 0 ? Math.min(fold, rows) : rows;
   const blocks = ceilDiv(rows, rh);
-  const { view } = scratch(rec.gpu, slot, "rgba32float", texW * blocks, rh);
+  const { view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "rgba32float", texW * blocks, rh);
   rec.dispatch(
     packKernel,
     [w, view, rec.gpu.uniform([rows, cols, rd, outer, inner, cs, texW, rh, base])],
@@ -163,7 +142,7 @@ export function conv2dForwardBlocked(
   const chw = s.cin * s.h * s.w;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wb = ceilDiv(wo, 4);
-  const k = kernel("conv2d_fwd_blocked", { WG, K: s.k, S: s.stride, HAS_BIAS: b ? 1 : 0 });
+  const k = convKernel("conv2d_fwd_blocked", { WG, K: s.k, S: s.stride, HAS_BIAS: b ? 1 : 0 });
   for (let n0 = 0; n0 < s.n; n0 += chunk) {
     const nb = Math.min(chunk, s.n - n0);
     const xt = uploadFlat(rec, x, n0 * chw, nb * chw, "x");
@@ -189,7 +168,7 @@ export function conv2dBackwardInputBlocked(
   const chw = s.cout * ho * wo;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wq = s.stride * ceilDiv(ceilDiv(s.w, s.stride), 4);
-  const k = kernel("conv2d_bwd_input_blocked", { WG, K: s.k, S: s.stride });
+  const k = convKernel("conv2d_bwd_input_blocked", { WG, K: s.k, S: s.stride });
   for (let n0 = 0; n0 < s.n; n0 += chunk) {
     const nb = Math.min(chunk, s.n - n0);
     const dyt = uploadFlat(rec, dy, n0 * chw, nb * chw, "dy");
@@ -237,7 +216,7 @@ export function conv2dBackwardWeightBlocked(
   const m = s.cout * s.cin * kk;
   const direct = splits === 1;
   const part = direct ? null : gpu.tensor([splits, m]);
-  const k = kernel("conv2d_bwd_weight_blocked", { WG, K: s.k, S: s.stride, SPLIT: direct ? 0 : 1 });
+  const k = convKernel("conv2d_bwd_weight_blocked", { WG, K: s.k, S: s.stride, SPLIT: direct ? 0 : 1 });
   for (const c of plan) {
     const xt = uploadFlat(rec, x, c.n0 * chw, c.nb * chw, "x");
     const rows = c.nb * ho * wo;
@@ -265,7 +244,7 @@ export function conv2dBackwardWeightBlocked(
   }
   if (part) {
     const [gx, gy] = grid1d(ceilDiv(m, WG));
-    rec.dispatch(kernel("conv2d_bwd_weight_reduce", { WG }), [part, dw, gpu.uniform([m, splits])], [
+    rec.dispatch(convKernel("conv2d_bwd_weight_reduce", { WG }), [part, dw, gpu.uniform([m, splits])], [
       gx,
       gy,
       1,

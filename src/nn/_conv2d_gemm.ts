@@ -11,62 +11,16 @@
  * @module
  */
 
-import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
-import { ceilDiv, grid1d, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
+import { ceilDiv, grid1d, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
+import { scratchTexture } from "../gpu/scratch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { packWeights } from "./_conv2d_blocked.ts";
+import { convKernel, packWeights } from "./_conv2d_blocked.ts";
 import type { Conv2dShape } from "./conv2d.ts";
 
 const WG = 64;
 /** Logical rows of a packed image texture before they fold into the next column block (a power of 2). */
 const FOLD = 8192;
-const TEX_TEXTURE_BINDING = 0x04;
-const TEX_STORAGE_BINDING = 0x08;
-
-const kernels = new Map<string, Kernel>();
-function kernel(
-  name: keyof typeof WGSL,
-  constants: Record<string, number>,
-  size: [number, number] = [WG, 1],
-): Kernel {
-  const key = name + JSON.stringify(constants);
-  let k = kernels.get(key);
-  if (!k) {
-    const tag = Object.entries(constants).map(([c, v]) => `${c}${v}`).join(".");
-    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [size[0], size[1], 1] };
-    kernels.set(key, k);
-  }
-  return k;
-}
-
-const textures = new WeakMap<Gpu, Map<string, { texture: GPUTexture; view: GPUTextureView }>>();
-/**
- * A scratch rgba32float texture for operand `slot`, created once per (gpu, slot, size) and reused:
- * commands run in recording order, so a later pack may overwrite it after the dispatch that read it.
- */
-function scratch(
-  gpu: Gpu,
-  slot: string,
-  width: number,
-  height: number,
-): { texture: GPUTexture; view: GPUTextureView } {
-  let map = textures.get(gpu);
-  if (!map) textures.set(gpu, map = new Map());
-  const key = `${slot}:${width}x${height}`;
-  let entry = map.get(key);
-  if (!entry) {
-    const texture = gpu.device.createTexture({
-      label: `conv2d ${key}`,
-      size: [width, height],
-      format: "rgba32float",
-      usage: TEX_TEXTURE_BINDING | TEX_STORAGE_BINDING,
-    });
-    entry = { texture, view: texture.createView() };
-    map.set(key, entry);
-  }
-  return entry;
-}
 
 const side = (gpu: Gpu) => Number(gpu.device.limits.maxTextureDimension2D);
 
@@ -96,8 +50,14 @@ function packImage(
   base: number,
 ): GPUTextureView {
   const rows = planes * hp;
-  const { view } = scratch(rec.gpu, slot, wp4 * ceilDiv(rows, FOLD), Math.min(rows, FOLD));
-  const kern = kernel("conv2d_pack_x", { D: d }, [8, 8]);
+  const { view } = scratchTexture(
+    rec.gpu,
+    `gemm.${slot}`,
+    "rgba32float",
+    wp4 * ceilDiv(rows, FOLD),
+    Math.min(rows, FOLD),
+  );
+  const kern = convKernel("conv2d_pack_x", { D: d }, [8, 8]);
   for (let p0 = 0; p0 < planes; p0 += MAX_GROUPS_PER_DIM) {
     rec.dispatch(
       kern,
@@ -155,7 +115,7 @@ function gemm(
     const xt = packImage(rec, src, "x", nb * cin, hs, ws, hp, wp4, pad, d, n0 * cin * plane);
     const total = nb * ho * wq;
     const [gx, gy] = grid1d(ceilDiv(total, 4 * WG));
-    const kern = kernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0 });
+    const kern = convKernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0 });
     for (let cb = 0; cb < ceilDiv(cout, 16); cb++) {
       const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0, cb];
       rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);

@@ -18,7 +18,8 @@ import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, grid1d, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { maxTextureSide, packToTexture, preferTiled, scratchTexture, tileWorkgroup } from "./matmul.ts";
+import { maxTextureSide, packToTexture, preferTiled, tileWorkgroup } from "./matmul.ts";
+import { scratchTexture } from "../gpu/scratch.ts";
 import {
   convTBackwardInputTiled,
   convTBackwardWeightTiled,
@@ -131,7 +132,8 @@ function packImage(
   const [n, c, h, w] = dims;
   const [tw, th] = packedSize(n, c, h, w, border);
   // One layout per texture (the vec4 pack leaves the border untouched, relying on it staying zero).
-  const tex = scratchTexture(rec.gpu, `${slot}.${dims.join("x")}b${border}`, tw, th);
+  const tex =
+    scratchTexture(rec.gpu, `convT.${slot}.${dims.join("x")}b${border}`, "rgba32float", tw, th).view;
   const u = rec.gpu.uniform([n, c, h, w, ceilDiv(c, 4), border]);
   if (w % 4 === 0) {
     rec.dispatch(convPackVec4Kernel, [t, tex, u], [

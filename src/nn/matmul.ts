@@ -19,6 +19,7 @@
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ceilDiv, type Kernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
+import { scratchTexture } from "../gpu/scratch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 
 /** Shape of C (m, n) = op(A) (m, k) op(B) (k, n). */
@@ -92,46 +93,9 @@ export const TILED_BK = 16;
 
 // ---------------------------------------------------------------- texture packing (shared with conv)
 
-const TEX_COPY_DST = 0x02;
-const TEX_STORAGE_BINDING = 0x08;
-const TEX_TEXTURE_BINDING = 0x04;
-const scratchTextures = new WeakMap<Gpu, Map<string, { texture: GPUTexture; view: GPUTextureView }>>();
-
 /** Largest 2-D texture side the device allows (8192 unless more was requested). */
 export function maxTextureSide(gpu: Gpu): number {
   return Number(gpu.device.limits.maxTextureDimension2D);
-}
-
-/**
- * A scratch rgba32float texture of (width, height) texels for slot `slot`, created once per
- * (gpu, slot, size) and reused: dispatches run in order, so a later pack may overwrite it after
- * the kernel that read it.
- */
-export function scratchTexture(gpu: Gpu, slot: string, width: number, height: number): GPUTextureView {
-  return scratch(gpu, slot, width, height).view;
-}
-
-function scratch(
-  gpu: Gpu,
-  slot: string,
-  width: number,
-  height: number,
-): { texture: GPUTexture; view: GPUTextureView } {
-  let map = scratchTextures.get(gpu);
-  if (!map) scratchTextures.set(gpu, map = new Map());
-  const key = `${slot}:${width}x${height}`;
-  let entry = map.get(key);
-  if (!entry) {
-    const texture = gpu.device.createTexture({
-      label: `scratch ${key}`,
-      size: [width, height],
-      format: "rgba32float",
-      usage: TEX_STORAGE_BINDING | TEX_TEXTURE_BINDING | TEX_COPY_DST,
-    });
-    entry = { texture, view: texture.createView() };
-    map.set(key, entry);
-  }
-  return entry;
 }
 
 const packKernel: Kernel = {
@@ -176,7 +140,7 @@ export function packToTexture(
   texH: number,
   slot: string,
 ): GPUTextureView {
-  const { texture, view: tex } = scratch(rec.gpu, slot, texW, texH);
+  const { texture, view: tex } = scratchTexture(rec.gpu, `matmul.${slot}`, "rgba32float", texW, texH);
   // Whole rows, contiguous, exactly filling the texture, 256-byte row pitch: a plain copy (a memcpy in
   // llvmpipe, some 20x cheaper than a packing dispatch, which pays for a texture store a texel).
   if (
