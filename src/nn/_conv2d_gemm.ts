@@ -1,13 +1,13 @@
 /**
- * The implicit-GEMM conv2d kernels (variant "blocked"), tuned for llvmpipe: see the headers of
- * shaders/conv2d_fwd_gemm.wgsl and conv2d_bwd_weight_gemm.wgsl. Called by conv2d.ts after it has checked
- * the shapes.
+ * The implicit-GEMM conv2d kernel (variant "blocked"), tuned for llvmpipe: see the header of
+ * shaders/conv2d_fwd_gemm.wgsl. Called by conv2d.ts after it has checked the shapes.
  *
  * On llvmpipe a storage-buffer load is a per-lane scalar loop while `textureLoad` is one vector gather,
- * so the kernels read their operands from rgba32float textures (bound as read-only storage textures): images are copied with their zero padding
- * (and, for the input gradient, zero dilation) built in (conv2d_pack_x.wgsl), weights are packed 4 output
- * channels a texel (conv2d_pack_w.wgsl). The input gradient is the forward kernel run on the dilated,
- * padded dy with flipped weights, so one tuned kernel serves both.
+ * so the kernel reads its operands from rgba32float textures (bound as read-only storage textures):
+ * images are copied with their zero padding (and, for the input gradient, zero dilation) built in
+ * (conv2d_pack_x.wgsl), weights are packed 4 output channels a texel (conv2d_pack_w.wgsl). The input
+ * gradient is the forward kernel run on the dilated, padded dy with flipped weights, so one tuned kernel
+ * serves both.
  * @module
  */
 

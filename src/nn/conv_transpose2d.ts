@@ -169,8 +169,10 @@ interface Plan {
   tiled: boolean;
 }
 
-/** Whether the blocked kernels' textures fit the device (else "auto" runs the naive ones). */
-/** Whether the blocked kernels' packed textures and dispatch grids fit the device for this shape. */
+/**
+ * Whether the blocked kernels' packed textures and dispatch grids fit the device for this shape (else
+ * "auto" runs the naive ones).
+ */
 export function convT2dBlockedFits(rec: Recorder, s: ConvT2dShape, ho: number, wo: number): boolean {
   const max = maxTextureSide(rec.gpu);
   const kk = s.k * s.k;
