@@ -26,7 +26,8 @@ alias Row = array<vec4<f32>, 4>;
 // 4 reduced channels (q) x 16 output channels: [q * 4 + j].
 alias Tile = array<vec4<f32>, 16>;
 
-// r[j] += sum over q of a[q] * b[q * 4 + j]: one position's update for 4 reduced channels.
+// r[j] += sum over q of a[q] * b[q * 4 + j]: one position's update for 4 reduced channels, each output
+// vec4's 4 FMAs in one chain (the spilled tile is loaded and stored once a step; see matmul_blocked).
 fn fmaRow(r: ptr<function, Row>, a: vec4<f32>, b: ptr<function, Tile>) {
   let ax = vec4<f32>(a.x);
   let ay = vec4<f32>(a.y);

@@ -31,7 +31,7 @@ alias Tile = array<vec4<f32>, 16>;
 
 // r[j] += sum over q of a[q] * b[q * 4 + j]: one row's update for 4 steps along k. Each output vec4 takes
 // its 4 FMAs in one chain: the tile does not fit in registers, so this loads and stores each spilled
-// accumulator once per step instead of once per FMA (~1.25x over q-major order on llvmpipe).
+// accumulator once per step instead of once per FMA (1.14-1.25x over q-major order on llvmpipe).
 fn fmaRow(r: ptr<function, Row>, a: vec4<f32>, b: ptr<function, Tile>) {
   let ax = vec4<f32>(a.x);
   let ay = vec4<f32>(a.y);
