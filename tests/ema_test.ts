@@ -112,3 +112,27 @@ Deno.test("EMA swapIn/swapOut exchanges live and averaged weights; state round-t
   }
   if (!threw2) throw new Error("a foreign checkpoint must be refused");
 });
+
+Deno.test("EMA setDecay: later updates use the new decay (a ramp-up), earlier ones kept theirs", async () => {
+  const gpu = await testGpu();
+  const store = makeStore(gpu, 31);
+  const ema = new Ema(gpu, store, 0.9);
+  const ref = new Map(store.params.map((p) => [p.name, Float64Array.from(p.init)]));
+  const decays = [0.9, 0.5, 0.5, 0.99, 0];
+  decays.forEach((d, k) => {
+    ema.setDecay(d);
+    const vals = perturb(gpu, store, k + 1);
+    gpu.run((rec) => ema.update(rec));
+    for (const [n, r] of ref) emaUpdateRef(r, vals.get(n)!, d);
+  });
+  if (ema.currentDecay !== 0) throw new Error(`currentDecay ${ema.currentDecay}, want 0`);
+  const got = await store.readValues(gpu, ema.values);
+  for (const [n, r] of ref) assertClose(got.get(n)!, r, { atol: 1e-6, rtol: 1e-5 }, `ramped ema ${n}`);
+  let threw = false;
+  try {
+    ema.setDecay(1.5);
+  } catch (e) {
+    threw = String(e).includes("[0, 1]");
+  }
+  if (!threw) throw new Error("a decay outside [0, 1] must be refused");
+});

@@ -9,6 +9,8 @@ import type { ExperimentConfig } from "../src/experiments/config.ts";
 import { parseSweepResults } from "../src/experiments/results.ts";
 import { parseResults } from "../src/report/results.ts";
 import { config as samples } from "../experiments/samples_per_combination.ts";
+import { config as learningCurve } from "../experiments/learning_curve.ts";
+import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
 
@@ -163,6 +165,58 @@ Deno.test("experiment: a failing cell is recorded and the others complete; a hal
     assert(existsSync(join(cell1, "results.json")), "evaluated after the resume");
     // --cell leaves the other cells alone
     assert(existsSync(join(out, "cells", "0_n1000_s1", "failed.json")), "cell 0 untouched");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("experiment learning_curve: the longer cell continues the shorter one's GAN and ends as a run from scratch", async () => {
+  await testGpu();
+  const tmp = await Deno.makeTempDir({ prefix: "medsynth_curve_" });
+  try {
+    const cfg = learningCurve("smoke", "brain");
+    assertEquals(cfg.axis, "ganImages");
+    assertEquals(cfg.values, [128, 256]);
+    assertEquals(learningCurve("cpu", "brain").values, [6000, 25_000, 100_000]);
+    const out = join(tmp, "curve");
+    const r = await experiment(["learning_curve", "--preset", "smoke", "--out", out]);
+    assertEquals(r.code, 0, r.err);
+    assert((r.out + r.err).includes("continuing the GAN of cells/0_g128_s1"), r.out + r.err);
+    const long = join(out, "cells", "1_g256_s1");
+    const events = (await Deno.readTextFile(join(long, "metrics.jsonl"))).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    ).filter((e) => e.event);
+    assertEquals(events.filter((e) => e.event === "resume").map((e) => e.imagesSeen), [128]);
+    assertEquals(events.at(-1).imagesSeen, 256);
+    // the same GAN trained from scratch for 256 images ends with the same generator
+    const scratch = join(tmp, "scratch");
+    const t = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../src/cli/train.ts", import.meta.url).pathname,
+        "--config",
+        join(long, "gan_config.json"),
+        "--data",
+        cfg.data,
+        "--out",
+        scratch,
+        "--images",
+        "256",
+        "--quiet",
+      ],
+    }).output();
+    assertEquals(t.code, 0, new TextDecoder().decode(t.stderr));
+    const a = decodeCheckpoint(await Deno.readFile(join(long, "generator.ckpt"))).arrays;
+    const b = decodeCheckpoint(await Deno.readFile(join(scratch, "generator.ckpt"))).arrays;
+    assertEquals(a, b, "continued vs from-scratch generator");
+    const m = parseSweepResults(await readJson(join(out, "results.json")));
+    assertEquals(m.axisLabel, "GAN training images shown");
+    assertEquals(m.cells.map((c) => [c.value, c.status, c.ganImages]), [[128, "complete", 128], [
+      256,
+      "complete",
+      256,
+    ]]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

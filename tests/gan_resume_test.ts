@@ -1,8 +1,8 @@
 /**
  * Resume is exact: a `train` process killed with SIGKILL right after its first checkpoint and resumed with
  * --resume ends with bitwise the same state (weights, Adam moments, EMA, spectral-norm vectors, RNG,
- * augmentation p) as an uninterrupted run with the same seed on the same adapter. Also: SIGTERM stops a run
- * with exit code 130 and a usable checkpoint.
+ * augmentation p) as an uninterrupted run with the same seed on the same adapter, with the label-fidelity
+ * probe measuring inside the loop. Also: SIGTERM stops a run with exit code 130 and a usable checkpoint.
  */
 import { join } from "node:path";
 import { decodeCheckpoint } from "../src/train/checkpoint.ts";
@@ -28,6 +28,8 @@ const CONFIG = {
   sampleRows: 3,
   sampleColumns: 2,
   augment: { adaptive: true, adaSpeedImages: 500 },
+  // the label-fidelity probe runs inside the training loop: it must not change the trajectory
+  labelFidelity: { every: 4 * BATCH, classifier: "tiny", classifierImages: 48 },
 };
 
 function trainCmd(args: string[]): Deno.Command {
@@ -120,6 +122,14 @@ Deno.test("train killed (SIGKILL) after its first checkpoint and resumed ends bi
     const ga = await Deno.readFile(join(tmp, "full", "generator.ckpt"));
     const gb = await Deno.readFile(join(killedDir, "generator.ckpt"));
     assertEquals(decodeCheckpoint(gb).arrays, decodeCheckpoint(ga).arrays);
+    const fidelity = (await Deno.readTextFile(join(tmp, "full", "metrics.jsonl"))).split("\n")
+      .filter((l) => l.includes('"labelFidelity"')).map((l) => JSON.parse(l));
+    assertEquals(
+      fidelity.map((f) => f.imagesSeen),
+      [32, 64, 96, IMAGES],
+      "label fidelity every 32 images and at the end",
+    );
+    for (const f of fidelity) assertEquals(f.perLabel.length, 6);
 
     // SIGTERM: a clean stop (exit 130) with a checkpoint at the stop, and the resumed run ends the same
     const termDir = join(tmp, "term");

@@ -13,7 +13,7 @@ import type { ParamStore } from "../src/gpu/params.ts";
 import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
 import { type GanConfig, PRESETS, resolveGanConfig } from "../src/models/config.ts";
 import { Generator } from "../src/models/generator.ts";
-import { Discriminator } from "../src/models/discriminator.ts";
+import { auxOutputs, Discriminator } from "../src/models/discriminator.ts";
 import { GanTrainer, type LossReport, phaseOf, topCombos } from "../src/train/gan.ts";
 import { ProgressiveDiscriminator, ProgressiveGenerator } from "../src/models/progressive.ts";
 import type { GeneratorPass } from "../src/models/generator.ts";
@@ -158,60 +158,64 @@ for (const condNorm of ["pixel", "instance"] as const) {
   });
 }
 
-Deno.test("discriminator GPU gradients (parameters, spectral norm, input) match finite differences", async () => {
-  const gpu = await testGpu();
-  const cfg = microConfig();
-  const D = new Discriminator(gpu, cfg, L, 5);
-  const pass = D.pass(N, true);
-  const rng = new Rng(12);
-  const x0 = rng.uniforms(N * 64, -1, 1);
-  const x = gpu.tensor([N, 1, 8, 8], x0);
-  const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
-  const r1 = rng.normals(N), r2 = rng.normals(N * L);
-  const dout = gpu.tensor([N, 1], r1), daux = gpu.tensor([N, L], r2);
-  const set = D.weights, store = set.store;
-  // a few power iterations so u is a good estimate; the check then keeps u fixed (update = false)
-  for (let i = 0; i < 5; i++) gpu.run((rec) => set.snForward(rec, true));
-  const fwd = (rec: Recorder) => {
-    set.snForward(rec, false);
-    pass.forward(rec, x, y, true);
-  };
-  const f = async () => {
-    gpu.run(fwd);
-    return (await scalar(gpu, pass.out, r1)) + (await scalar(gpu, pass.aux, r2));
-  };
-  const rec = gpu.recorder();
-  rec.clear(store.grads);
-  set.snClear(rec);
-  fwd(rec);
-  pass.backward(rec, dout, daux, true);
-  set.snBackward(rec);
-  gpu.submit(rec);
-  const grad = await gpu.read(store.grads);
-  const dx = await gpu.read(pass.dx!);
-  const p0 = await gpu.read(store.values);
-  const results: [string, number, number][] = [];
-  for (let k = 0; k < 3; k++) {
-    await checkDirectional(
-      gpu,
-      `D params, direction ${k}`,
-      store.values,
-      p0,
-      grad,
-      direction(store, rng),
-      f,
-      results,
-    );
-  }
-  for (const name of ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"]) {
-    const p = store.params.find((q) => q.name === name)!;
-    const u = new Float32Array(store.floats);
-    for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
-    await checkDirectional(gpu, `D ${name}`, store.values, p0, grad, u, f, results);
-  }
-  await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
-  assertDirectional(results);
-});
+for (const auxLoss of ["ac", "adc"] as const) {
+  Deno.test(`discriminator GPU gradients (parameters, spectral norm, input; ${auxLoss} head) match finite differences`, async () => {
+    const gpu = await testGpu();
+    const cfg = microConfig({ auxLoss });
+    const D = new Discriminator(gpu, cfg, L, 5);
+    const A = auxOutputs(cfg, L);
+    assertEquals(D.head.aux.param.shape[0], A, "aux head outputs");
+    const pass = D.pass(N, true);
+    const rng = new Rng(12);
+    const x0 = rng.uniforms(N * 64, -1, 1);
+    const x = gpu.tensor([N, 1, 8, 8], x0);
+    const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+    const r1 = rng.normals(N), r2 = rng.normals(N * A);
+    const dout = gpu.tensor([N, 1], r1), daux = gpu.tensor([N, A], r2);
+    const set = D.weights, store = set.store;
+    // a few power iterations so u is a good estimate; the check then keeps u fixed (update = false)
+    for (let i = 0; i < 5; i++) gpu.run((rec) => set.snForward(rec, true));
+    const fwd = (rec: Recorder) => {
+      set.snForward(rec, false);
+      pass.forward(rec, x, y, true);
+    };
+    const f = async () => {
+      gpu.run(fwd);
+      return (await scalar(gpu, pass.out, r1)) + (await scalar(gpu, pass.aux, r2));
+    };
+    const rec = gpu.recorder();
+    rec.clear(store.grads);
+    set.snClear(rec);
+    fwd(rec);
+    pass.backward(rec, dout, daux, true);
+    set.snBackward(rec);
+    gpu.submit(rec);
+    const grad = await gpu.read(store.grads);
+    const dx = await gpu.read(pass.dx!);
+    const p0 = await gpu.read(store.values);
+    const results: [string, number, number][] = [];
+    for (let k = 0; k < 3; k++) {
+      await checkDirectional(
+        gpu,
+        `D params, direction ${k}`,
+        store.values,
+        p0,
+        grad,
+        direction(store, rng),
+        f,
+        results,
+      );
+    }
+    for (const name of ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"]) {
+      const p = store.params.find((q) => q.name === name)!;
+      const u = new Float32Array(store.floats);
+      for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+      await checkDirectional(gpu, `D ${name}`, store.values, p0, grad, u, f, results);
+    }
+    await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
+    assertDirectional(results);
+  });
+}
 
 /** A small phantom and a config that trains in seconds. */
 function quickSetup(over: Record<string, unknown> = {}) {

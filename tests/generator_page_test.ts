@@ -30,6 +30,7 @@ const TINY = {
   logEvery: 2,
   sampleEvery: 100_000,
   checkpointEvery: 100_000,
+  labelFidelity: { every: 0 },
 };
 
 /** Runs a CLI (src/cli/NAME.ts) to completion; returns {code, stderr}. */

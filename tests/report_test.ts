@@ -191,3 +191,25 @@ Deno.test("images: strips are PNGs of n images with 1 px gaps", () => {
   assertEquals([png.width, png.height], [11, 4]);
   assertThrows(() => imageStrip(grey, [3]), Error, /outside/);
 });
+
+Deno.test("report: label fidelity vs images seen is plotted when the run measured it", () => {
+  const names = fixture.results.dataset.labelNames;
+  const point = (imagesSeen: number, v: number) => ({
+    imagesSeen,
+    perLabel: names.map(() => v),
+    mean: v,
+    realPerLabel: names.map(() => 0.9),
+    realMean: 0.9,
+  });
+  const without = renderReport(fixture.results);
+  assert(!without.includes("Label fidelity vs images seen"), "no chart without measurements");
+  const r: Results = {
+    ...fixture.results,
+    training: { ...fixture.results.training, labelFidelity: [point(2000, 0.55), point(4000, 0.7)] },
+  };
+  const h = renderReport(r);
+  checkBalanced(h);
+  assert(h.includes("Label fidelity vs images seen"), "chart title");
+  assert(h.includes("mean on real images"), "the ceiling series");
+  for (const n of names) assert(h.includes(`>${n}<`), `legend names ${n}`);
+});

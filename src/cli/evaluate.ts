@@ -10,6 +10,9 @@
  * - the GAN's curves from DIR/metrics.jsonl, the export's data card, optionally a reader study's
  *   analysis.json (`deno task reader analyze STUDY --out DIR`).
  *
+ * The train-on-real classifier is not trained again when the run's cache holds one for the same data,
+ * classifier settings and seed (`deno task train` trains it for label fidelity, see src/cli/_reference.ts).
+ *
  * Then `deno task report --run DIR` renders DIR/report.html from it.
  */
 import "./_xdg.ts";
@@ -23,6 +26,7 @@ import type { ClassifierPreset } from "../models/classifier.ts";
 import type { StudyAnalysis } from "../reader/analysis.ts";
 import { evaluate, parseMetricsJsonl } from "../eval/evaluate.ts";
 import { loadDataset } from "./_fs_dataset.ts";
+import { loadReference, referenceKey, referencePath } from "./_reference.ts";
 import {
   type DataSpec,
   exists,
@@ -40,7 +44,8 @@ const USAGE = `usage: deno task evaluate --run DIR [--synthetic DIR] [--classifi
   --classifier  classifier preset (default tiny)
   --epochs      at most this many epochs per classifier (default 30, early stopping on validation AUROC)
   --images      at most this many training images per classifier (default none)
-  --minutes     time limit per classifier training (default none)`;
+  --minutes     time limit per classifier training (default none)
+  --seed        seed of the classifiers and the bootstrap (default: the run's seed)`;
 
 function posInt(v: string | undefined, name: string, def: number): number {
   if (v === undefined) return def;
@@ -119,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
     if (!(m > 0)) throw new Error(`--minutes must be a number > 0, got ${a.minutes}`);
     classifier.maxSeconds = m * 60;
   }
-  const seed = a.seed === undefined ? 0 : Number(a.seed);
+  // the run's own seed by default: the real-trained classifier that train made for label fidelity is reused
+  const seed = a.seed === undefined ? (Number.isInteger(gan.seed) ? gan.seed as number : 0) : Number(a.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an integer >= 0, got ${a.seed}`);
   const resamples = posInt(a.resamples, "resamples", 1000);
 
@@ -164,8 +170,17 @@ async function main(argv: string[]): Promise<number> {
   const readerStudy = a["reader-analysis"] ? await readJson(a["reader-analysis"]) as StudyAnalysis : null;
 
   const gpu = await Gpu.create();
+  const refKey = referenceKey(real.train, real.valid, classifier, seed);
+  const cacheDir = phantomCacheDir(dir) ?? dir;
+  const reference = await loadReference(gpu, cacheDir, refKey, log);
+  if (reference) {
+    log(
+      `reusing the real-trained classifier ${await referencePath(cacheDir, refKey)} (same data and settings)`,
+    );
+  }
   t = performance.now();
   const results = await evaluate(gpu, {
+    reference: reference ?? undefined,
     real: { train: real.train, valid: real.valid, test: real.test },
     synthetic,
     classifier,

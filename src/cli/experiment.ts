@@ -45,6 +45,7 @@ import { sweepReportHtml, sweepSummaryMarkdown } from "../report/sweep_html.ts";
 import { config as resolutionConfig } from "../../experiments/resolution.ts";
 import { config as combinationsConfig } from "../../experiments/label_combinations.ts";
 import { config as samplesConfig } from "../../experiments/samples_per_combination.ts";
+import { config as learningCurveConfig } from "../../experiments/learning_curve.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 import { readLabelTable } from "./_fs_dataset.ts";
 import { exists, readJson, runPaths, writeJson } from "./_run_dir.ts";
@@ -59,6 +60,7 @@ const SWEEPS: Record<SweepName, (p: ExperimentPreset, d: DatasetKind) => Experim
   resolution: resolutionConfig,
   label_combinations: combinationsConfig,
   samples_per_combination: samplesConfig,
+  learning_curve: learningCurveConfig,
 };
 
 const TRAIN = decodeURIComponent(new URL("./train.ts", import.meta.url).pathname);
@@ -239,6 +241,39 @@ function trainArgs(cell: Cell, dir: string): string[] {
   return args;
 }
 
+/**
+ * A learning-curve cell (axis ganImages) starts as a copy of the same seed's longest shorter cell that has
+ * finished its GAN (config, data, metrics, checkpoints, samples), and resumes from its final checkpoint to
+ * its own budget: the same trajectory as a run from scratch, without training the shared part again.
+ * Returns the donor's folder name, or null when there is none (the cell trains from the start).
+ */
+async function continueFrom(
+  cfg: ExperimentConfig,
+  cell: Cell,
+  root: string,
+  dir: string,
+): Promise<string | null> {
+  const donors = expandCells(cfg).filter((c) => c.seed === cell.seed && c.value < cell.value)
+    .sort((a, b) => b.value - a.value);
+  for (const d of donors) {
+    const src = join(root, cellDirName(d));
+    if (!(await exists(runPaths(src).generator))) continue;
+    for (const sub of ["checkpoints", "samples"]) {
+      if (!(await exists(join(src, sub)))) continue;
+      await Deno.mkdir(join(dir, sub), { recursive: true });
+      for await (const e of Deno.readDir(join(src, sub))) {
+        if (e.isFile) await Deno.copyFile(join(src, sub, e.name), join(dir, sub, e.name));
+      }
+    }
+    // config.json last: its presence marks the copy as complete (a cut copy starts over from the donor)
+    for (const name of ["data.json", "metrics.jsonl", "gan_config.json", "config.json"]) {
+      if (await exists(join(src, name))) await Deno.copyFile(join(src, name), join(dir, name));
+    }
+    return cellDirName(d);
+  }
+  return null;
+}
+
 /** Stopped by a signal (Ctrl-C / SIGTERM): the child kept its checkpoint; the sweep stops too. */
 class Interrupted extends Error {}
 
@@ -280,11 +315,16 @@ async function runCell(
   if (!(await exists(paths.generator))) {
     let args: string[];
     const minutes = cell.ganMinutes;
+    if (!(await exists(paths.config)) && cell.axis === "ganImages") {
+      const from = await continueFrom(cfg, cell, root, dir);
+      if (from) log(`cell ${cell.index} ${cell.slug}: continuing the GAN of ${from}`);
+    }
     if (await exists(paths.config)) {
       const metrics = (await exists(paths.metrics)) ? await Deno.readTextFile(paths.metrics) : "";
       const done = trainedSeconds(metrics) / 60;
       log(`cell ${cell.index} ${cell.slug}: resuming the GAN (${done.toFixed(1)} min trained before)`);
       args = ["--out", dir, "--resume", "--quiet"];
+      if (cell.axis === "ganImages") args.push("--images", String(cell.value));
       if (minutes !== null) args.push("--minutes", String(Math.max(0.01, minutes - done)));
     } else {
       log(`cell ${cell.index} ${cell.slug}: training the GAN`);

@@ -16,6 +16,13 @@
  *
  * The config is a preset name (tiny, small64, paper32, paper64, paper128, paper256) or a JSON file with
  * overrides of a preset (`{"preset": "tiny", "batchSize": 32, ...}`).
+ *
+ * Label fidelity (config.labelFidelity, `--fidelity-every N`): a classifier is trained once on the real
+ * training split (cached as reference_<hash>.ckpt, reused by `deno task evaluate` with the same classifier
+ * settings), and every N images it scores a fixed set of generated images: per label the AUROC of "label
+ * requested" vs its score, next to its AUROC on real validation images. Appended to metrics.jsonl as
+ * `{"event": "labelFidelity", ...}` and shown in the progress line. `--prepare` only writes the run folder
+ * and trains (or finds) that classifier, then exits: `deno task demo` times it to budget the GAN.
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
@@ -27,6 +34,8 @@ import { describe, type SubsetOptions } from "../data/subset.ts";
 import { encodeCheckpoint } from "../train/checkpoint.ts";
 import { GanDivergedError, GanTrainer, type ImageGrid, topCombos } from "../train/gan.ts";
 import { generatorCheckpoint, restoreTrainer, trainerCheckpoint } from "../train/run_state.ts";
+import { formatLabelFidelity, type LabelFidelity, LabelFidelityProbe } from "../eval/label_fidelity.ts";
+import { loadOrTrainReference } from "./_reference.ts";
 import { type GanConfig, PRESETS, resolveGanConfig, validateGanConfig } from "../models/config.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 import {
@@ -44,11 +53,13 @@ import {
 
 const USAGE =
   `usage: deno task train --config FILE|PRESET --data PATH|phantom[:COUNT] --out DIR [--resume] [--images N]
-                       [--minutes M] [--quiet] [--top-k K] [--per-combo N] [--min-count C]
+                       [--minutes M] [--fidelity-every N] [--prepare] [--quiet] [--top-k K] [--per-combo N] [--min-count C]
 presets: ${Object.keys(PRESETS).join(", ")}`;
 
 /** Seed offset of the fixed sample-grid latents. */
 const GRID_SEED_XOR = 0x5a4d_9e37;
+/** Seed offset of the label-fidelity probe's latents. */
+const PROBE_SEED_XOR = 0x1abe_1f1d;
 
 async function resolveConfig(arg: string): Promise<GanConfig> {
   if (arg in PRESETS) return resolveGanConfig({}, arg);
@@ -112,6 +123,8 @@ async function main(argv: string[]): Promise<number> {
       resume: { type: "boolean", default: false },
       images: { type: "string" },
       minutes: { type: "string" },
+      "fidelity-every": { type: "string" },
+      prepare: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       "top-k": { type: "string" },
       "per-combo": { type: "string" },
@@ -135,6 +148,15 @@ async function main(argv: string[]): Promise<number> {
 
   const minutes = a.minutes === undefined ? Infinity : Number(a.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes must be a number > 0, got ${a.minutes}`);
+  let fidelityEvery: number | undefined;
+  if (a["fidelity-every"] !== undefined) {
+    fidelityEvery = Number(a["fidelity-every"]);
+    if (!Number.isInteger(fidelityEvery) || fidelityEvery < 0) {
+      throw new Error(
+        `--fidelity-every must be an integer >= 0 (images; 0 = off), got ${a["fidelity-every"]}`,
+      );
+    }
+  }
 
   let cfg: GanConfig, spec: DataSpec;
   if (a.resume) {
@@ -150,10 +172,11 @@ async function main(argv: string[]): Promise<number> {
     if (subsetFlags(a) && !a.quiet) {
       console.error(`--resume: --top-k/--per-combo/--min-count ignored; the subset of ${paths.data} applies`);
     }
-    if (images !== undefined && images !== cfg.images) {
-      cfg.images = images;
-      await writeJson(paths.config, cfg);
-    }
+    const longer = images !== undefined && images !== cfg.images;
+    const fidelity = fidelityEvery !== undefined && fidelityEvery !== cfg.labelFidelity.every;
+    if (longer) cfg.images = images!;
+    if (fidelity) cfg.labelFidelity.every = fidelityEvery!;
+    if (longer || fidelity) await writeJson(paths.config, cfg);
   } else {
     if (!a.config || !a.data) throw new Error(`--config and --data are required\n${USAGE}`);
     if (await exists(paths.config)) {
@@ -161,6 +184,7 @@ async function main(argv: string[]): Promise<number> {
     }
     cfg = await resolveConfig(a.config);
     if (images !== undefined) cfg.images = images;
+    if (fidelityEvery !== undefined) cfg.labelFidelity.every = fidelityEvery;
     const subset = subsetFlags(a);
     spec = {
       source: resolve(a.data),
@@ -180,10 +204,47 @@ async function main(argv: string[]): Promise<number> {
   };
 
   log(`loading data from ${spec.source} ...`);
-  const { train } = await loadSplitData(spec, phantomCacheDir(dir));
+  const { train, valid } = await loadSplitData(spec, phantomCacheDir(dir));
   log(`training split: ${train.n} images, labels ${train.labelNames.join(", ")}`);
   const gpu = await Gpu.create();
   log(`adapter: ${JSON.stringify(gpu.adapter).slice(0, 160)}`);
+  const lf = cfg.labelFidelity;
+  let probe: LabelFidelityProbe | null = null;
+  if (lf.every > 0) {
+    const t = performance.now();
+    const { reference, cached, path } = await loadOrTrainReference(
+      gpu,
+      phantomCacheDir(dir) ?? dir,
+      { train, valid },
+      { model: lf.classifier, maxImages: lf.classifierImages },
+      cfg.seed,
+      {
+        log,
+        onProgress: (e) =>
+          log(
+            `  reference classifier epoch ${e.epoch}: valid AUROC ${e.validMean.toFixed(3)}${
+              e.best ? " *" : ""
+            }`,
+          ),
+      },
+    );
+    log(
+      `label fidelity every ${lf.every} images against the real-trained ${lf.classifier} classifier ` +
+        (cached
+          ? `(cached ${path})`
+          : `(trained on ${lf.classifierImages} real images in ${
+            ((performance.now() - t) / 1000).toFixed(0)
+          } s; cached ${path})`),
+    );
+    probe = new LabelFidelityProbe(reference.model, valid, (cfg.seed ^ PROBE_SEED_XOR) >>> 0);
+    if (!cached) {
+      await appendMetrics(dir, { event: "reference", seconds: (performance.now() - t) / 1000 });
+    }
+  }
+  if (a.prepare) {
+    log(`prepared ${dir}; train with: deno task train --out ${dir} --resume`);
+    return 0;
+  }
   const tr = new GanTrainer(gpu, cfg, train);
   if (a.resume) {
     const found = await newestValidCheckpoint(dir, log);
@@ -216,6 +277,21 @@ async function main(argv: string[]): Promise<number> {
     const p = `${paths.samples}/samples_${String(tr.imagesSeen).padStart(10, "0")}.png`;
     await writeGridPng(p, grid);
     return p;
+  };
+  let fidelity: LabelFidelity | null = null;
+  const measureFidelity = async () => {
+    if (!probe) return;
+    fidelity = await probe.measure((labels, seed) => tr.generate(labels, seed));
+    await appendMetrics(dir, {
+      event: "labelFidelity",
+      step: tr.step,
+      imagesSeen: tr.imagesSeen,
+      labelNames: train.labelNames,
+      ...fidelity,
+    });
+    if (!a.quiet) {
+      console.error(`\n${tr.imagesSeen} images: ${formatLabelFidelity(fidelity, train.labelNames)}`);
+    }
   };
   const checkpoint = async () => {
     const bytes = encodeCheckpoint(await trainerCheckpoint(tr));
@@ -254,15 +330,17 @@ async function main(argv: string[]): Promise<number> {
         every > 0 && Math.floor(tr.imagesSeen / every) > Math.floor(before / every);
       if (crossed(cfg.checkpointEvery)) await checkpoint();
       if (crossed(cfg.sampleEvery)) await writeSamples();
+      if (crossed(lf.every)) await measureFidelity();
       if (!a.quiet) {
         const frac = Math.min(1, tr.imagesSeen / cfg.images), w = 24;
         const bar = "#".repeat(Math.round(frac * w)).padEnd(w, ".");
         const avg = (tr.imagesSeen - startImages) / ((performance.now() - t0) / 1000);
         const eta = (cfg.images - tr.imagesSeen) / (Number.isFinite(rate) ? rate : avg);
+        const lfText = fidelity ? `  label fidelity ${(fidelity as LabelFidelity).mean.toFixed(2)}` : "";
         Deno.stderr.writeSync(enc.encode(
           `\r[${bar}] ${tr.imagesSeen}/${cfg.images} img  ${
             (Number.isFinite(rate) ? rate : avg).toFixed(1)
-          } img/s  ETA ${fmtTime(eta)}   `,
+          } img/s  ETA ${fmtTime(eta)}${lfText}   `,
         ));
       }
     }
@@ -284,6 +362,8 @@ async function main(argv: string[]): Promise<number> {
     return 130;
   }
   const samples = await writeSamples();
+  // the final measurement, unless the last step already made one
+  if (probe && tr.imagesSeen % lf.every >= cfg.batchSize) await measureFidelity();
   await writeFileAtomic(paths.generator, encodeCheckpoint(await generatorCheckpoint(tr, { data: spec })));
   const secs = (performance.now() - t0) / 1000;
   await appendMetrics(dir, {

@@ -30,6 +30,7 @@ import {
   curveForReport,
   finiteOrNull,
   type InceptionFid,
+  type LabelFidelityPoint,
   type Results,
   RESULTS_SCHEMA,
   RESULTS_VERSION,
@@ -109,7 +110,7 @@ export interface EvaluateMeta {
  * ```
  */
 export function parseMetricsJsonl(text: string): { curves: TrainingCurves; skipped: number } {
-  const rows: TrainingRow[] = [], events: TrainingRow[] = [];
+  const rows: TrainingRow[] = [], events: TrainingRow[] = [], labelFidelity: LabelFidelityPoint[] = [];
   let skipped = 0;
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
@@ -125,6 +126,12 @@ export function parseMetricsJsonl(text: string): { curves: TrainingCurves; skipp
       continue;
     }
     const o = v as Record<string, unknown>;
+    if (o.event === "labelFidelity") {
+      const point = labelFidelityPoint(o);
+      if (point) labelFidelity.push(point);
+      else skipped++;
+      continue;
+    }
     const row: TrainingRow = {};
     const keys = [
       "step",
@@ -143,7 +150,17 @@ export function parseMetricsJsonl(text: string): { curves: TrainingCurves; skipp
     if (typeof o.event === "string") events.push({ ...row, event: o.event });
     else rows.push(row);
   }
-  return { curves: { rows, events }, skipped };
+  return { curves: { rows, events, ...(labelFidelity.length ? { labelFidelity } : {}) }, skipped };
+}
+
+/** A labelFidelity line of metrics.jsonl as a point, or null when a field is missing or malformed. */
+function labelFidelityPoint(o: Record<string, unknown>): LabelFidelityPoint | null {
+  const auc = (v: unknown) => v === null || (typeof v === "number" && Number.isFinite(v));
+  const list = (v: unknown): v is (number | null)[] => Array.isArray(v) && v.every(auc);
+  const { imagesSeen, perLabel, mean, realPerLabel, realMean } = o;
+  if (typeof imagesSeen !== "number" || !list(perLabel) || !list(realPerLabel)) return null;
+  if (typeof mean !== "number" || typeof realMean !== "number") return null;
+  return { imagesSeen, perLabel, mean, realPerLabel, realMean };
 }
 
 /**

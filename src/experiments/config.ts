@@ -8,13 +8,14 @@
 import type { SubsetOptions } from "../data/subset.ts";
 import { PRESETS } from "../models/config.ts";
 
-/** The study's sweeps. */
-export type SweepName = "resolution" | "label_combinations" | "samples_per_combination";
-/** Names of the built-in sweeps, in the study's order. */
+/** The study's sweeps, and the learning curve (GAN images shown). */
+export type SweepName = "resolution" | "label_combinations" | "samples_per_combination" | "learning_curve";
+/** Names of the built-in sweeps, in the study's order, then the learning curve. */
 export const SWEEP_NAMES: readonly SweepName[] = [
   "resolution",
   "label_combinations",
   "samples_per_combination",
+  "learning_curve",
 ];
 
 /**
@@ -29,8 +30,12 @@ export const EXPERIMENT_PRESETS: readonly ExperimentPreset[] = ["smoke", "cpu", 
 /** Which of the study's datasets the grids follow: head CT (RSNA, the phantom) or chest radiographs. */
 export type DatasetKind = "brain" | "chest";
 
-/** The parameter a sweep varies. */
-export type SweepAxis = "resolution" | "topK" | "perCombo";
+/**
+ * The parameter a sweep varies. `ganImages`: the GAN's training length in images shown; a cell continues
+ * from the checkpoint of the same seed's next shorter cell (a run's trajectory does not depend on its
+ * length: no schedule looks at `images`), so the whole curve costs one run of the longest budget.
+ */
+export type SweepAxis = "resolution" | "topK" | "perCombo" | "ganImages";
 
 /** How the GAN of every cell is trained. */
 export interface GanSettings {
@@ -144,7 +149,7 @@ export function fitChannels(channels: readonly number[], res: number): number[] 
 }
 
 function slugOf(axis: SweepAxis, value: number, seed: number): string {
-  const p = axis === "resolution" ? "res" : axis === "topK" ? "k" : "n";
+  const p = axis === "resolution" ? "res" : axis === "topK" ? "k" : axis === "ganImages" ? "g" : "n";
   return `${p}${value}_s${seed}`;
 }
 
@@ -172,6 +177,7 @@ export function expandCells(cfg: ExperimentConfig): Cell[] {
       ganConfig.resolution = resolution;
       ganConfig.seed = seed;
       if (cfg.gan.images !== null) ganConfig.images = cfg.gan.images;
+      if (cfg.axis === "ganImages") ganConfig.images = value;
       for (const k of ["gChannels", "dChannels"] as const) {
         if (ganConfig[k] === undefined && base.resolution !== resolution) {
           ganConfig[k] = fitChannels(base[k], resolution);
@@ -208,8 +214,8 @@ export function validateExperimentConfig(cfg: ExperimentConfig): ExperimentConfi
   if (typeof cfg.name !== "string" || !/^[a-z0-9_-]+$/i.test(cfg.name)) {
     fail("name", "must be [A-Za-z0-9_-]+");
   }
-  if (!["resolution", "topK", "perCombo"].includes(cfg.axis)) {
-    fail("axis", `must be resolution, topK or perCombo, got ${JSON.stringify(cfg.axis)}`);
+  if (!["resolution", "topK", "perCombo", "ganImages"].includes(cfg.axis)) {
+    fail("axis", `must be resolution, topK, perCombo or ganImages, got ${JSON.stringify(cfg.axis)}`);
   }
   if (!Array.isArray(cfg.values) || cfg.values.length === 0 || !cfg.values.every(posInt)) {
     fail("values", "must be a non-empty list of positive integers");

@@ -84,6 +84,7 @@ export function presetBase(preset: ExperimentPreset, dataset: DatasetKind): Pres
             sampleEvery: 0,
             sampleRows: 3,
             sampleColumns: 2,
+            labelFidelity: { every: 0 },
           },
           images: 256,
           minutes: null,

@@ -104,6 +104,11 @@ export interface SweepCellResult {
   ganImages: number | null;
   /** GAN training seconds, summed over resumed segments (null if unknown). */
   ganSeconds: number | null;
+  /**
+   * Label fidelity at the end of GAN training (mean and per label, in label order) and the real-trained
+   * classifier's AUROC on real validation images; null when the run did not measure it.
+   */
+  labelFidelity?: { mean: number | null; perLabel: (number | null)[]; realMean: number | null } | null;
   /** Evaluation seconds (null unless complete). */
   evaluateSeconds: number | null;
   /** Utility (null unless complete). */
@@ -143,6 +148,7 @@ export const AXIS_LABELS: Readonly<Record<SweepAxis, string>> = {
   resolution: "resolution (px)",
   topK: "unique label combinations",
   perCombo: "training images per label combination",
+  ganImages: "GAN training images shown",
 };
 
 /** A cell's row of the merged file, from its parameters, status and (for a complete cell) results.json. */
@@ -165,6 +171,7 @@ export function cellResult(
     combinations: null,
     ganImages: null,
     ganSeconds: null,
+    labelFidelity: null,
     evaluateSeconds: null,
     utility: null,
     fidelity: null,
@@ -185,6 +192,14 @@ export function cellResult(
   row.ganImages = finiteOrNull((doneEvents.at(-1) as { imagesSeen?: number } | undefined)?.imagesSeen) ??
     (seen.length ? Math.max(...seen) : null);
   row.ganSeconds = finiteOrNull(results.timings.ganTraining);
+  const lf = results.training.labelFidelity?.at(-1);
+  if (lf) {
+    row.labelFidelity = {
+      mean: finiteOrNull(lf.mean),
+      perLabel: lf.perLabel.map((v) => finiteOrNull(v)),
+      realMean: finiteOrNull(lf.realMean),
+    };
+  }
   row.evaluateSeconds = finiteOrNull(results.timings.total);
   row.utility = {
     trtr: finiteOrNull(u.trtr.mean),

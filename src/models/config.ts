@@ -47,6 +47,16 @@ export interface GanConfig {
   auxWeightD: number;
   /** Weight of the generator's auxiliary BCE: D's auxiliary head on fakes must predict their labels. */
   auxWeightG: number;
+  /**
+   * The auxiliary classifier's loss. "ac" (AC-GAN): D's head learns the labels of real images only, and G
+   * is rewarded when its images classify as their labels, which pays for ANY feature the head reacts to,
+   * real finding or not (the known failure: generated images become easier to classify than real ones).
+   * "adc" (ADC-GAN, Hou et al. ICML 2022, here per label): the head has two outputs per label, "real image
+   * with label l" and "generated image with label l", and learns both on real and generated images; G must
+   * score as the real class and not as the generated one, so a feature only generated images carry marks
+   * them as generated instead of paying.
+   */
+  auxLoss: "ac" | "adc";
   /** Images per batch (real batch = fake batch). */
   batchSize: number;
   /** Adam learning rate of the generator. */
@@ -59,6 +69,13 @@ export interface GanConfig {
   beta2: number;
   /** Decay of the generator's weight EMA used for sampling (0.999 in the paper; 0 = no averaging). */
   emaDecay: number;
+  /**
+   * EMA ramp-up (StyleGAN2-ADA's ema_rampup; 0 = off): the EMA's half-life in images is at most this
+   * fraction of the images seen so far, up to the half-life that emaDecay gives. A long half-life suits
+   * long runs, but early on it would average in the untrained generator; the ramp makes one setting serve
+   * a 6k-image demo and a 400k-image run.
+   */
+  emaRampup: number;
   /** Differentiable augmentation applied to real and fake images alike before D. */
   augment: {
     /** Augment at all. */
@@ -109,6 +126,19 @@ export interface GanConfig {
   sampleRows: number;
   /** GPU kernel variants: "auto" (fast kernels) or "naive" (one output per invocation, for debugging). */
   kernels: "auto" | "naive";
+  /**
+   * Label fidelity while training ("GAN-test", src/eval/label_fidelity.ts): a classifier trained on the
+   * real training split (once, cached, reused by `deno task evaluate` with the same settings) scores a fixed
+   * set of generated images every `every` images (0 = off; the CLI measures, the library trainer does not).
+   */
+  labelFidelity: {
+    /** Images between measurements (0 = off). */
+    every: number;
+    /** Preset of the real-trained classifier (the evaluation classifier's `--classifier`). */
+    classifier: "tiny" | "paper";
+    /** Training-image budget of the real-trained classifier (the evaluation classifier's `--images`). */
+    classifierImages: number;
+  };
   /** Seed of everything: initial weights, batches, latents, augmentation, data split. */
   seed: number;
 }
@@ -138,12 +168,14 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   loss: "hinge",
   auxWeightD: 1,
   auxWeightG: 0.5,
+  auxLoss: "ac",
   batchSize: 32,
   lrG: 2e-4,
   lrD: 2e-4,
   beta1: 0,
   beta2: 0.99,
   emaDecay: 0.999,
+  emaRampup: 0,
   augment: {
     enabled: true,
     pTranslate: 1,
@@ -166,6 +198,7 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   sampleColumns: 8,
   sampleRows: 10,
   kernels: "auto",
+  labelFidelity: { every: 0, classifier: "tiny", classifierImages: 20_000 },
   seed: 1,
 };
 
@@ -215,6 +248,7 @@ export const PRESETS: Readonly<Record<string, GanConfig>> = {
     checkpointEvery: 2_000,
     sampleEvery: 2_000,
     sampleRows: 6,
+    labelFidelity: { every: 2_000, classifier: "tiny", classifierImages: 20_000 },
   },
   /** 64 px, moderate networks. */
   small64: {
@@ -285,8 +319,22 @@ const posInt = (v: unknown): v is number => Number.isInteger(v) && (v as number)
 const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const pow2 = (v: unknown): boolean => posInt(v) && (v & (v - 1)) === 0;
 
-/** Checks every field of a configuration; throws an Error naming the first bad field. Returns it typed. */
+/**
+ * Fields added after runs were first written, with the value that reproduces the older behaviour: a
+ * config.json or checkpoint without them still loads and resumes exactly as before.
+ */
+const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
+  auxLoss: "ac",
+  emaRampup: 0,
+  labelFidelity: { every: 0, classifier: "tiny", classifierImages: 20_000 },
+};
+
+/**
+ * Checks every field of a configuration; throws an Error naming the first bad field. Returns it typed.
+ * Fields added in later versions ({@linkcode ADDED_FIELDS}) are filled in when missing.
+ */
 export function validateGanConfig(c: Record<string, unknown>): GanConfig {
+  for (const [k, v] of Object.entries(ADDED_FIELDS)) if (!(k in c)) c[k] = structuredClone(v);
   const known = Object.keys(PRESETS.tiny);
   for (const k of known) need(k in c, k, "is missing", undefined);
   for (const k of Object.keys(c)) need(known.includes(k), k, "is not a known field", c[k]);
@@ -333,6 +381,7 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
   for (const f of ["auxWeightD", "auxWeightG"]) {
     need(num(c[f]) && (c[f] as number) >= 0, f, "must be >= 0", c[f]);
   }
+  need(c.auxLoss === "ac" || c.auxLoss === "adc", "auxLoss", 'must be "ac" or "adc"', c.auxLoss);
   need(posInt(c.batchSize), "batchSize", "must be a positive integer", c.batchSize);
   need(
     Number.isInteger(c.mbstdGroup) && (c.mbstdGroup as number) >= 0 &&
@@ -350,6 +399,30 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     "emaDecay",
     "must be in [0, 1)",
     c.emaDecay,
+  );
+  need(num(c.emaRampup) && (c.emaRampup as number) >= 0, "emaRampup", "must be a number >= 0", c.emaRampup);
+  const lf = c.labelFidelity as Record<string, unknown>;
+  need(isObj(lf), "labelFidelity", "must be an object", lf);
+  for (const k of Object.keys(lf)) {
+    need(k in PRESETS.tiny.labelFidelity, `labelFidelity.${k}`, "is not a known field", lf[k]);
+  }
+  need(
+    Number.isInteger(lf.every) && (lf.every as number) >= 0,
+    "labelFidelity.every",
+    "must be an integer >= 0 (images; 0 = off)",
+    lf.every,
+  );
+  need(
+    lf.classifier === "tiny" || lf.classifier === "paper",
+    "labelFidelity.classifier",
+    'must be "tiny" or "paper"',
+    lf.classifier,
+  );
+  need(
+    posInt(lf.classifierImages),
+    "labelFidelity.classifierImages",
+    "must be a positive integer",
+    lf.classifierImages,
   );
   const a = c.augment as Record<string, unknown>;
   need(isObj(a), "augment", "must be an object", a);

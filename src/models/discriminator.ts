@@ -35,7 +35,7 @@ import {
 export interface DiscriminatorPass {
   /** Logits (N, 1) of the last forward. */
   readonly out: Tensor;
-  /** Auxiliary label logits (N, L) of the last forward with `aux`. */
+  /** Auxiliary label logits (N, A) of the last forward with `aux` (A = auxOutputs: L, or 2L for ADC). */
   readonly aux: Tensor;
   /** The input gradient (N, C, R, R) written by a backward with `input` (null if built without). */
   readonly dx: Tensor | null;
@@ -100,15 +100,29 @@ export interface HeadWeights {
   aux: Weight;
 }
 
-/** Declares the head weights on a weight set. */
-export function headWeights(set: WeightSet, f: number, numLabels: number, sn: boolean): HeadWeights {
+/**
+ * Outputs of the auxiliary head: L for AC-GAN; 2L for ADC-GAN, "real image with label l" (columns 0..L-1)
+ * then "generated image with label l" (columns L..2L-1).
+ */
+export function auxOutputs(cfg: Pick<GanConfig, "auxLoss">, numLabels: number): number {
+  return cfg.auxLoss === "adc" ? 2 * numLabels : numLabels;
+}
+
+/** Declares the head weights on a weight set (`auxOut` outputs of the auxiliary head, default L). */
+export function headWeights(
+  set: WeightSet,
+  f: number,
+  numLabels: number,
+  sn: boolean,
+  auxOut = numLabels,
+): HeadWeights {
   return {
     embed: set.weight("d.embed", [f, numLabels], numLabels, { gain: 0.5, sn }),
     out: set.weight("d.out", [1, f], f, { gain: 1, biasLen: 1, sn }),
     // Not spectrally normalised: with every layer Lipschitz-1, a lesion of a few pixels moves h (and so the
     // logits) by at most its small pixel distance, and the classifier could never become confident. The trunk
     // stays normalised for the GAN loss; this head may scale h up freely.
-    aux: set.weight("d.aux", [numLabels, f], f, { gain: 1, biasLen: numLabels, sn: false }),
+    aux: set.weight("d.aux", [auxOut, f], f, { gain: 1, biasLen: auxOut, sn: false }),
   };
 }
 
@@ -151,7 +165,7 @@ export class Discriminator implements DiscriminatorModel {
     const cin = ch[0] + (cfg.mbstdGroup > 0 ? 1 : 0);
     this.final = set.weight("d.b4.conv", [ch[0], cin, 3, 3], cin * 9, { biasLen: ch[0], sn });
     this.fc = set.weight("d.b4.fc", [cfg.dFeatures, ch[0] * 16], ch[0] * 16, { biasLen: cfg.dFeatures, sn });
-    this.head = headWeights(set, cfg.dFeatures, numLabels, sn);
+    this.head = headWeights(set, cfg.dFeatures, numLabels, sn, auxOutputs(cfg, numLabels));
     extra?.(set);
     set.build();
   }

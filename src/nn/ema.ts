@@ -1,7 +1,8 @@
 /**
  * Exponential moving average of a model's weights (for sampling from a GAN generator), over the
  * {@linkcode ParamStore}'s flat arena: ema = decay * ema + (1 - decay) * value, one dispatch a step.
- * The decay is fixed, so its uniform is a cached constant and any number of updates may share a submit.
+ * The decay may change between submits ({@linkcode Ema.setDecay}, for a ramp-up); updates recorded into one
+ * submit share the decay that was set last before it.
  * @module
  */
 
@@ -28,6 +29,8 @@ export class Ema {
   readonly values: Tensor;
   private readonly kernel: Kernel;
   private readonly uniformData: Uint32Array;
+  private readonly uniformBuf: GPUBuffer;
+  private current: number;
   private readonly n: number;
   private backup: Tensor | null = null;
   private swapped = false;
@@ -55,6 +58,9 @@ export class Ema {
     new Float32Array(host, 0, 2).set([decay, 1 - decay]);
     new Uint32Array(host, 8, 1)[0] = this.n;
     this.uniformData = new Uint32Array(host);
+    this.uniformBuf = gpu.mutableUniform(12);
+    this.current = decay;
+    gpu.device.queue.writeBuffer(this.uniformBuf, 0, this.uniformData);
     this.values = store.arena(gpu, "ema");
     gpu.run((rec) => rec.copy(store.values, this.values));
   }
@@ -66,9 +72,25 @@ export class Ema {
     }
     rec.dispatch(
       this.kernel,
-      [this.store.values, this.values, rec.gpu.uniform(this.uniformData)],
+      [this.store.values, this.values, this.uniformBuf],
       grid1d(Math.ceil(this.n / WG)),
     );
+  }
+
+  /** The decay in use (the constructor's until {@linkcode Ema.setDecay}). */
+  get currentDecay(): number {
+    return this.current;
+  }
+
+  /** Changes the decay of the updates of the next submits (a no-op when unchanged). */
+  setDecay(decay: number): void {
+    if (!(decay >= 0 && decay <= 1)) {
+      throw new Error(`Ema (${this.store.label}): decay = ${decay} must be in [0, 1]`);
+    }
+    if (decay === this.current) return;
+    this.current = decay;
+    new Float32Array(this.uniformData.buffer, 0, 2).set([decay, 1 - decay]);
+    this.gpu.device.queue.writeBuffer(this.uniformBuf, 0, this.uniformData);
   }
 
   /**

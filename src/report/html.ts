@@ -378,6 +378,30 @@ function trainingSection(r: Results): string {
       ));
     }
   }
+  const lf = r.training.labelFidelity ?? [];
+  if (lf.length) {
+    const palette = [COLORS.real, COLORS.synthetic, COLORS.green, COLORS.purple, COLORS.sky, COLORS.yellow];
+    const names = r.dataset.labelNames;
+    const perLabel: Series[] = names.map((name, l) => ({
+      name,
+      color: palette[l % palette.length],
+      dash: l >= palette.length ? "4,3" : undefined,
+      points: lf.filter((p) => p.perLabel[l] !== null).map((p) => [p.imagesSeen, p.perLabel[l] as number]),
+    }));
+    charts.push(lineChart(
+      [
+        ...perLabel.filter((s) => s.points.length),
+        { name: "mean", color: "#111827", points: lf.map((p) => [p.imagesSeen, p.mean]) },
+        {
+          name: "mean on real images",
+          color: COLORS.grey,
+          dash: "6,4",
+          points: lf.map((p) => [p.imagesSeen, p.realMean]),
+        },
+      ],
+      { title: "Label fidelity vs images seen", xLabel: "real images shown", yLabel: "AUROC", yRef: 0.5 },
+    ));
+  }
   const arm = (a: ArmSummary, name: string, color: string, dash?: string): Series => ({
     name,
     color,
@@ -416,7 +440,14 @@ function trainingSection(r: Results): string {
     "Training curves",
     `<p class="lead">GAN losses are averaged over the steps between log lines (and over bins when there are many). ` +
       `Adversarial losses oscillate by design; a steady drift of one side or a jump to very large values signals ` +
-      `trouble. Validation AUROC per epoch shows where each classifier was stopped (best epoch kept: real-trained ` +
+      `trouble. ${
+        lf.length
+          ? "<b>Label fidelity</b>: a classifier trained on the real training images scored a fixed set of generated " +
+            "images while the GAN trained; per label, the AUROC of its score for images generated with vs without " +
+            "the label (0.5: the generator does not draw the finding as real images show it; the grey dashed line " +
+            "is the same classifier on real validation images, its ceiling). "
+          : ""
+      }Validation AUROC per epoch shows where each classifier was stopped (best epoch kept: real-trained ` +
       `${u.trtr.bestEpoch}, synthetic-trained ${u.tstr.bestEpoch}).</p>` +
       `<div class="charts">${charts.join("")}</div>` +
       (ev.length ? `<p class="sub">Run events: ${ev.join("; ")}.</p>` : ""),

@@ -173,12 +173,28 @@ export interface TrainingRow {
   event?: string;
 }
 
+/** One label-fidelity measurement of the GAN while it trained (src/eval/label_fidelity.ts). */
+export interface LabelFidelityPoint {
+  /** Real images shown when it was measured. */
+  imagesSeen: number;
+  /** Per label: the real-trained classifier's AUROC of "label requested" on generated images. */
+  perLabel: (number | null)[];
+  /** Mean over the defined labels. */
+  mean: number;
+  /** Per label: the same classifier's AUROC on real validation images (the ceiling). */
+  realPerLabel: (number | null)[];
+  /** Mean of realPerLabel. */
+  realMean: number;
+}
+
 /** The GAN's training history. */
 export interface TrainingCurves {
   /** Loss rows in order (event lines excluded). */
   rows: TrainingRow[];
   /** Event lines (resume, stopped, diverged, done) in order. */
   events: TrainingRow[];
+  /** Label fidelity measurements in order (absent in runs made without them). */
+  labelFidelity?: LabelFidelityPoint[];
 }
 
 /** Real and synthetic example strips of one label. */

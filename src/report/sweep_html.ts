@@ -247,6 +247,19 @@ function plotsSection(r: SweepResults, manySeeds: boolean): string {
         offset: offset(i),
         points: ofSeed(seed).map((c) => ({ x: c.value, y: c.utility!.tstr })),
       },
+      // label fidelity (GAN-test), where the cells' GANs measured it: its ceiling is TRTR-like
+      ...(ofSeed(seed).some((c) => finite(c.labelFidelity?.mean))
+        ? [{
+          name: `label fidelity (real classifier on generated)${suffix}`,
+          color: COLORS.green,
+          dash: dashes[i % dashes.length],
+          offset: offset(i),
+          points: ofSeed(seed).filter((c) => finite(c.labelFidelity?.mean)).map((c) => ({
+            x: c.value,
+            y: c.labelFidelity!.mean,
+          })),
+        }]
+        : []),
     ];
   });
   const confidence = done.find((c) => finite(c.utility?.confidence))?.utility?.confidence ?? 0.95;

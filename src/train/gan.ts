@@ -28,11 +28,16 @@ import { type ProgressivePhase, progressivePhase } from "../nn/blend.ts";
 import { Rng } from "../util/rng.ts";
 import type { GanConfig } from "../models/config.ts";
 import { condDim, Generator, type GeneratorModel, type GeneratorPass } from "../models/generator.ts";
-import { Discriminator, type DiscriminatorModel, type DiscriminatorPass } from "../models/discriminator.ts";
+import {
+  auxOutputs,
+  Discriminator,
+  type DiscriminatorModel,
+  type DiscriminatorPass,
+} from "../models/discriminator.ts";
 import { ProgressiveDiscriminator, ProgressiveGenerator } from "../models/progressive.ts";
 
 /** Loss-log slots. */
-const SLOT = { d: 0, dAux: 1, g: 2, gAux: 3 } as const;
+const SLOT = { d: 0, dAux: 1, g: 2, gAux: 3, dAuxFake: 4 } as const;
 
 /** Mean losses and scores over the steps since the previous report. */
 export interface LossReport {
@@ -50,6 +55,8 @@ export interface LossReport {
   gLoss: number;
   /** Generator auxiliary BCE (D's aux head on fakes vs their labels). */
   gAux: number;
+  /** ADC only: the discriminator's auxiliary BCE on generated images ("generated with label l"); else 0. */
+  dAuxFake: number;
   /** Mean D logit on the last real batch. */
   dReal: number;
   /** Mean D logit on the last fake batch (D step). */
@@ -129,19 +136,62 @@ export function generatorInputs(
  * Sets the discriminator's auxiliary-classifier bias to the log-odds of each label's frequency in `data`,
  * so the classifier starts at the prior's BCE: from a zero bias, Adam at lr per step would need thousands of
  * steps to get there (log-odds of a 24 % label is -1.15) before the head learns anything from the images.
+ * An ADC head (2L outputs) sees real and generated images half and half, so each of its two outputs of a
+ * label starts at half that label's frequency.
  */
 export function initAuxBias(gpu: Gpu, d: DiscriminatorModel, data: Dataset): void {
   const p = d.weights.store.params.find((q) => q.name === "d.aux.b");
   if (!p) return;
-  const L = data.labelNames.length, b = new Float32Array(L);
+  const L = data.labelNames.length, A = p.init.length, share = A === 2 * L ? 0.5 : 1;
+  const b = new Float32Array(A);
   for (let l = 0; l < L; l++) {
     let c = 0;
     for (let i = 0; i < data.n; i++) c += data.labels[i * L + l];
     // clamped away from 0 and 1: a label that never (or always) occurs gets a large finite log-odds
-    const f = Math.min(Math.max(c / data.n, 1e-3), 1 - 1e-3);
-    b[l] = Math.log(f / (1 - f));
+    const f = Math.min(Math.max((share * c) / data.n, 1e-3), 1 - 1e-3);
+    for (let k = l; k < A; k += L) b[k] = Math.log(f / (1 - f));
   }
   gpu.write(p.value, b);
+}
+
+/**
+ * The ADC-GAN targets of the auxiliary head's 2L outputs ("real image with label l" | "generated image
+ * with label l") from real labels yr and fake labels yf (N, L): D learns [yr, 0] on real images and [0, yf]
+ * on generated ones; G is trained towards [yf, 0]: its image should carry label l as real images do, and
+ * carry nothing that D has learnt to recognise as "generated with label l". Each output is (N, 2L).
+ */
+export function adcTargets(
+  yr: ArrayLike<number>, // (N, L)
+  yf: ArrayLike<number>, // (N, L)
+  L: number,
+  real: Float32Array, // (N, 2L)
+  fakeD: Float32Array, // (N, 2L)
+  fakeG: Float32Array, // (N, 2L)
+): void {
+  const n = yr.length / L;
+  for (let i = 0; i < n; i++) {
+    for (let l = 0; l < L; l++) {
+      const r = yr[i * L + l], f = yf[i * L + l], o = i * 2 * L;
+      real[o + l] = r;
+      real[o + L + l] = 0;
+      fakeD[o + l] = 0;
+      fakeD[o + L + l] = f;
+      fakeG[o + l] = f;
+      fakeG[o + L + l] = 0;
+    }
+  }
+}
+
+/**
+ * The EMA decay per step after `imagesSeen` images: cfg.emaDecay, or with a ramp-up (cfg.emaRampup > 0)
+ * the decay whose half-life is min(emaRampup * imagesSeen, the half-life of emaDecay) images
+ * (StyleGAN2-ADA's rule), so early steps do not average in the untrained generator for long.
+ */
+export function emaDecayAt(cfg: GanConfig, imagesSeen: number): number {
+  if (cfg.emaRampup <= 0 || cfg.emaDecay <= 0) return cfg.emaDecay;
+  const maxHalfLife = cfg.batchSize * Math.log(0.5) / Math.log(cfg.emaDecay); // images
+  const halfLife = Math.min(maxHalfLife, cfg.emaRampup * imagesSeen);
+  return halfLife > 0 ? 0.5 ** (cfg.batchSize / halfLife) : 0;
 }
 
 /** The training state of a GAN run (everything a checkpoint holds beside the config). */
@@ -185,6 +235,15 @@ export class GanTrainer {
   private readonly dOutFake: Tensor;
   private readonly dAuxReal: Tensor;
   private readonly dAuxFake: Tensor;
+  /**
+   * Targets of the auxiliary head (N, A): on real images, on generated images in the D step and in the G
+   * step. AC-GAN (A = L): the real labels and twice the fake labels. ADC-GAN (A = 2L): [y, 0], [0, y] and
+   * [y, 0] ("real with label l" | "generated with label l").
+   */
+  private readonly auxReal: Tensor;
+  private readonly auxFakeD: Tensor;
+  private readonly auxFakeG: Tensor;
+  private readonly adc: boolean;
   private readonly posW: Tensor;
   private readonly negW: Tensor;
   /** The loss log (8): see SLOT. */
@@ -196,6 +255,10 @@ export class GanTrainer {
     x: Float32Array;
     yr: Float32Array;
     yf: Float32Array;
+    /** ADC targets (N, 2L): [yr, 0], [0, yf], [yf, 0]; empty for AC. */
+    ar: Float32Array;
+    afd: Float32Array;
+    afg: Float32Array;
     z: Float32Array;
     zy: Float32Array;
     cond: Float32Array;
@@ -251,15 +314,23 @@ export class GanTrainer {
     this.dimg = gpu.tensor(shape);
     this.dOutReal = gpu.tensor([N, 1]);
     this.dOutFake = gpu.tensor([N, 1]);
-    this.dAuxReal = gpu.tensor([N, L]);
-    this.dAuxFake = gpu.tensor([N, L]);
-    this.posW = gpu.tensor([L], new Float32Array(L).fill(1));
-    this.negW = gpu.tensor([L], new Float32Array(L).fill(1));
+    const A = auxOutputs(cfg, L);
+    this.adc = cfg.auxLoss === "adc";
+    this.dAuxReal = gpu.tensor([N, A]);
+    this.dAuxFake = gpu.tensor([N, A]);
+    this.auxReal = this.adc ? gpu.tensor([N, A]) : this.yReal;
+    this.auxFakeD = this.adc ? gpu.tensor([N, A]) : this.yFake;
+    this.auxFakeG = this.adc ? gpu.tensor([N, A]) : this.yFake;
+    this.posW = gpu.tensor([A], new Float32Array(A).fill(1));
+    this.negW = gpu.tensor([A], new Float32Array(A).fill(1));
     this.lossLog = gpu.tensor([8], new Float32Array(8));
     this.host = {
       x: new Float32Array(N * C * R * R),
       yr: new Float32Array(N * L),
       yf: new Float32Array(N * L),
+      ar: new Float32Array(this.adc ? N * A : 0),
+      afd: new Float32Array(this.adc ? N * A : 0),
+      afg: new Float32Array(this.adc ? N * A : 0),
       z: new Float32Array(N * Z),
       zy: new Float32Array(N * (Z + L)),
       cond: new Float32Array(N * D),
@@ -307,6 +378,12 @@ export class GanTrainer {
     gpu.write(this.yFake, host.yf);
     gpu.write(this.zy, host.zy);
     gpu.write(this.cond, host.cond);
+    if (this.adc) {
+      adcTargets(host.yr, host.yf, L, host.ar, host.afd, host.afg);
+      gpu.write(this.auxReal, host.ar);
+      gpu.write(this.auxFakeD, host.afd);
+      gpu.write(this.auxFakeG, host.afg);
+    }
     if (this.augmenter) {
       this.augmenter.p = this.augP;
       for (const t of this.augParams) this.augmenter.draw(rng, t);
@@ -325,6 +402,7 @@ export class GanTrainer {
     const { gpu, cfg } = this;
     this.applyPhase();
     this.drawBatch();
+    this.ema.setDecay(emaDecayAt(cfg, this.imagesSeen));
     const rec = gpu.recorder();
     if (this.clearLog) {
       rec.clear(this.lossLog);
@@ -337,21 +415,31 @@ export class GanTrainer {
     const dw = this.d.weights;
     dw.snForward(rec, true);
     dw.snClear(rec);
+    const auxD = cfg.auxWeightD > 0, adcD = auxD && this.adc;
+    // BCE is a mean over the head's outputs: an ADC head has twice as many, so its weight doubles to keep
+    // auxWeightD/G the weight per label
+    const auxScale = this.adc ? 2 : 1;
     this.dReal.forward(rec, this.augment(rec, this.xReal, 0, this.xRealAug), this.yReal, true);
-    this.dFake.forward(rec, this.augment(rec, fake, 1, this.xFakeAug), this.yFake, false);
+    this.dFake.forward(rec, this.augment(rec, fake, 1, this.xFakeAug), this.yFake, adcD);
     ganLossD(rec, cfg.loss, this.dReal.out, this.dFake.out, this.dOutReal, this.dOutFake, this.lossLog, {
       slot: SLOT.d,
       ...acc,
     });
-    const auxD = cfg.auxWeightD > 0;
     if (auxD) {
-      bceWithLogits(rec, this.dReal.aux, this.yReal, this.posW, this.negW, this.dAuxReal, this.lossLog, {
+      bceWithLogits(rec, this.dReal.aux, this.auxReal, this.posW, this.negW, this.dAuxReal, this.lossLog, {
         slot: SLOT.dAux,
-        scale: cfg.auxWeightD,
+        scale: cfg.auxWeightD * auxScale,
         ...acc,
       });
     }
-    this.dFake.backward(rec, this.dOutFake, null, true);
+    if (adcD) {
+      bceWithLogits(rec, this.dFake.aux, this.auxFakeD, this.posW, this.negW, this.dAuxFake, this.lossLog, {
+        slot: SLOT.dAuxFake,
+        scale: cfg.auxWeightD * auxScale,
+        ...acc,
+      });
+    }
+    this.dFake.backward(rec, this.dOutFake, adcD ? this.dAuxFake : null, true);
     this.dReal.backward(rec, this.dOutReal, auxD ? this.dAuxReal : null, true);
     dw.snBackward(rec);
     this.adamD.step(rec);
@@ -362,9 +450,9 @@ export class GanTrainer {
     this.dFake.forward(rec, xf, this.yFake, auxG);
     ganLossG(rec, cfg.loss, this.dFake.out, this.dOutFake, this.lossLog, { slot: SLOT.g, ...acc });
     if (auxG) {
-      bceWithLogits(rec, this.dFake.aux, this.yFake, this.posW, this.negW, this.dAuxFake, this.lossLog, {
+      bceWithLogits(rec, this.dFake.aux, this.auxFakeG, this.posW, this.negW, this.dAuxFake, this.lossLog, {
         slot: SLOT.gAux,
-        scale: cfg.auxWeightG,
+        scale: cfg.auxWeightG * auxScale,
         ...acc,
       });
     }
@@ -406,13 +494,22 @@ export class GanTrainer {
       dAux: log[SLOT.dAux] / k,
       gLoss: log[SLOT.g] / k,
       gAux: log[SLOT.gAux] / k,
+      dAuxFake: log[SLOT.dAuxFake] / k,
       dReal: mean(real),
       dFake: mean(fake),
       augP: this.augP,
     };
     this.stepsSinceRead = 0;
     this.clearLog = true;
-    const vals = [report.dLoss, report.dAux, report.gLoss, report.gAux, report.dReal, report.dFake];
+    const vals = [
+      report.dLoss,
+      report.dAux,
+      report.gLoss,
+      report.gAux,
+      report.dAuxFake,
+      report.dReal,
+      report.dFake,
+    ];
     if (!vals.every(Number.isFinite)) throw new GanDivergedError(report);
     const a = this.cfg.augment;
     if (this.augmenter && a.adaptive) {

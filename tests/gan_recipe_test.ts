@@ -1,0 +1,125 @@
+/**
+ * The recipe pieces of the conditional GAN added for label fidelity:
+ * - ADC-GAN targets of the 2L auxiliary outputs (CPU, exact), the ADC head's prior bias, and a short ADC
+ *   run: finite losses, D's loss on generated images logged, nothing allocated after the first step;
+ * - the EMA ramp-up rule (StyleGAN2-ADA's), exact values;
+ * - configs written before these fields existed still load, with the old behaviour.
+ */
+import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
+import { PRESETS, resolveGanConfig, validateGanConfig } from "../src/models/config.ts";
+import { adcTargets, emaDecayAt, GanTrainer, initAuxBias, type LossReport } from "../src/train/gan.ts";
+import { Discriminator } from "../src/models/discriminator.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { testGpu } from "./_util.ts";
+
+Deno.test("ADC targets: D learns [y_real, 0] and [0, y_fake], G is pushed to [y_fake, 0]", () => {
+  const L = 3;
+  const yr = [1, 0, 1, 0, 0, 1], yf = [0, 1, 1, 1, 0, 0];
+  const real = new Float32Array(12), fakeD = new Float32Array(12), fakeG = new Float32Array(12);
+  fakeD.fill(7); // every value must be written
+  adcTargets(yr, yf, L, real, fakeD, fakeG);
+  assertEquals(Array.from(real), [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+  assertEquals(Array.from(fakeD), [0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0]);
+  assertEquals(Array.from(fakeG), [0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+});
+
+Deno.test("EMA ramp-up: half-life min(rampup * images, emaDecay's), decay 0.5^(batch / half-life)", () => {
+  const cfg = resolveGanConfig({ batchSize: 16, emaDecay: 0.999, emaRampup: 0.05 });
+  const maxHalf = 16 * Math.log(0.5) / Math.log(0.999); // 11083 images
+  assertEquals(emaDecayAt(cfg, 0), 0, "no average at the start");
+  const close = (a: number, b: number, what: string) =>
+    assert(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
+  close(emaDecayAt(cfg, 10_000), 0.5 ** (16 / 500), "10k images: half-life 500 images");
+  close(emaDecayAt(cfg, 100_000), 0.5 ** (16 / 5000), "100k images: half-life 5000 images");
+  close(
+    emaDecayAt(cfg, 10_000_000),
+    0.999,
+    `long runs reach emaDecay (half-life ${maxHalf.toFixed(0)} images)`,
+  );
+  const off = resolveGanConfig({ emaDecay: 0.98, emaRampup: 0 });
+  assertEquals(emaDecayAt(off, 5), 0.98, "without a ramp the decay is fixed");
+});
+
+Deno.test("configs without the newer fields load with the old behaviour; bad values name the field", () => {
+  const old = structuredClone(PRESETS.tiny) as unknown as Record<string, unknown>;
+  delete old.auxLoss;
+  delete old.emaRampup;
+  delete old.labelFidelity;
+  const c = validateGanConfig(old);
+  assertEquals(c.auxLoss, "ac");
+  assertEquals(c.emaRampup, 0);
+  assertEquals(c.labelFidelity.every, 0, "no label fidelity in a run made before it existed");
+  assertThrows(() => resolveGanConfig({ auxLoss: "tac" }), Error, /"auxLoss"/);
+  assertThrows(() => resolveGanConfig({ emaRampup: -1 }), Error, /"emaRampup"/);
+  assertThrows(() => resolveGanConfig({ labelFidelity: { every: 1.5 } }), Error, /"labelFidelity\.every"/);
+  assertThrows(
+    () => resolveGanConfig({ labelFidelity: { classifier: "big" } }),
+    Error,
+    /"labelFidelity\.classifier"/,
+  );
+  assertThrows(() => resolveGanConfig({ labelFidelity: { evry: 5 } }), Error, /labelFidelity\.evry/);
+});
+
+Deno.test("ADC head: 2L outputs start at the log-odds of half each label's frequency", async () => {
+  const gpu = await testGpu();
+  const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 120 } as PhantomLabelSpec;
+  const data = makePhantom({ resolution: 8, labels, seed: 4 });
+  const L = data.labelNames.length;
+  const cfg = resolveGanConfig({
+    resolution: 8,
+    gChannels: [8, 4],
+    dChannels: [8, 4],
+    latentDim: 4,
+    dFeatures: 8,
+    batchSize: 4,
+    mbstdGroup: 2,
+    auxLoss: "adc",
+  });
+  const d = new Discriminator(gpu, cfg, L, 1);
+  initAuxBias(gpu, d, data);
+  const b = await gpu.read(d.weights.store.params.find((p) => p.name === "d.aux.b")!.value);
+  assertEquals(b.length, 2 * L);
+  for (let l = 0; l < L; l++) {
+    let c = 0;
+    for (let i = 0; i < data.n; i++) c += data.labels[i * L + l];
+    const f = c / data.n / 2, want = Math.log(f / (1 - f));
+    assert(
+      Math.abs(b[l] - want) < 1e-5 && Math.abs(b[L + l] - want) < 1e-5,
+      `label ${l}: ${b[l]}, ${b[L + l]} vs ${want}`,
+    );
+  }
+});
+
+Deno.test("a short ADC run: finite losses, D's label loss on generated images logged, no allocation after step 1", async () => {
+  const gpu = await testGpu();
+  const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 240 } as PhantomLabelSpec;
+  const data = makePhantom({ resolution: 16, labels, seed: 3 });
+  const cfg = resolveGanConfig({
+    resolution: 16,
+    gChannels: [32, 16, 8],
+    dChannels: [32, 16, 8],
+    latentDim: 16,
+    dFeatures: 32,
+    batchSize: 8,
+    logEvery: 10,
+    auxLoss: "adc",
+    emaRampup: 0.05,
+    emaDecay: 0.999,
+  });
+  const tr = new GanTrainer(gpu, cfg, data);
+  tr.trainStep();
+  await tr.readLosses();
+  const bufs = gpu.buffersCreated, pipes = gpu.pipelinesCreated;
+  const reports: LossReport[] = [];
+  for (let s = 1; s < 40; s++) {
+    tr.trainStep();
+    if (tr.logDue) reports.push(await tr.readLosses());
+  }
+  assertEquals(gpu.buffersCreated, bufs, "storage buffers created after the first step");
+  assertEquals(gpu.pipelinesCreated, pipes, "pipelines compiled after the first step");
+  for (const r of reports) {
+    assert(r.dAuxFake > 0 && r.dAux > 0 && r.gAux > 0, `aux losses must be logged: ${JSON.stringify(r)}`);
+  }
+  assert(tr.ema.currentDecay > 0 && tr.ema.currentDecay < 0.999, `ramped decay ${tr.ema.currentDecay}`);
+  assertEquals(tr.ema.currentDecay, emaDecayAt(cfg, tr.imagesSeen - cfg.batchSize));
+});
