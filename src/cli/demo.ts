@@ -126,6 +126,9 @@ if (!(await exists(join(dir, "generator.ckpt")))) {
     // the preset, with the label-fidelity classifier set to the evaluation's, so evaluate reuses it
     const overrides: Record<string, unknown> = { preset: tiny ? "tiny" : `paper${size}` };
     if (clsImages) overrides.labelFidelity = { classifier, classifierImages: clsImages };
+    // with a time budget the clock ends the GAN; the cap only matters on a fast GPU (the learning
+    // curve's longest cpu point)
+    if (budgetMinutes !== undefined && ganMinutesFlag === undefined) overrides.images = 100_000;
     await Deno.writeTextFile(cfgPath, JSON.stringify(overrides));
     await stage("1/4 the classifier on real images (it measures the GAN's label fidelity)", "./train.ts", [
       "--config",
