@@ -27,13 +27,14 @@ button:disabled{opacity:.5;cursor:default}button.primary{background:#2563eb;colo
 caption{text-align:left;font-weight:600;padding-bottom:2px}td,th{border-bottom:1px solid #e5e7eb;padding:2px 8px;text-align:left}
 progress{width:100%;height:14px}#samples{width:100%;max-width:520px;image-rendering:pixelated;border:1px solid #d1d5db;display:block}
 #losses svg{width:100%;height:auto;max-width:560px}#report{width:100%;height:720px;border:1px solid #d1d5db}
+.fields{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0}.fields label{white-space:nowrap;margin:0}
 #stages{margin:4px 0;padding-left:20px;font-size:.9rem}#error:empty,#storage:empty{display:none}
 @media (max-width:600px){main{padding:8px;grid-template-columns:1fr}#report{height:520px}}`;
 
 /** The page's HTML. */
 export function studioPage(opts: StudioPageOptions): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
 <title>medsynth studio</title><style>${CSS}</style></head>
 <body data-state="loading">
 <header><h1>medsynth studio</h1><p id="adapter">Starting WebGPU...</p>
@@ -56,22 +57,25 @@ export function studioPage(opts: StudioPageOptions): string {
 <p id="train-status" class="note">Load data first.</p>
 <progress id="bar" value="0" max="1"></progress><p id="train-numbers" class="note"></p>
 <p id="checkpoint" class="note"></p><div id="losses"></div>
-<p id="samples-info" class="note"></p><canvas id="samples" width="1" height="1"></canvas><p id="rows" class="note"></p>
+<p id="samples-info" class="note"></p><canvas id="samples" width="1" height="1" hidden></canvas><p id="rows" class="note"></p>
 </section>
 <section id="step-eval"><h2>3. Evaluate</h2>
-<p><label>classifier images <input id="eval-images" type="number" min="1" value="2000"></label>
+<p class="note">The classifier is trained on the real and on the synthetic training images and tested on
+the real test images; then fidelity and privacy in its feature space. Budgets:</p>
+<div class="fields"><label>classifier images <input id="eval-images" type="number" min="1" value="2000"></label>
 <label>epochs <input id="eval-epochs" type="number" min="1" value="5"></label>
-<label>bootstrap resamples <input id="eval-resamples" type="number" min="1" value="200"></label></p>
+<label>bootstrap resamples <input id="eval-resamples" type="number" min="1" value="200"></label></div>
 <button id="evaluate" class="primary" disabled>Evaluate</button> <span id="eval-status" class="note"></span>
 <ol id="stages"></ol></section>
 <section id="step-export"><h2>4. Export</h2>
 <p class="note">A zip of the run folder: config.json, data.json, metrics.jsonl, generator.ckpt, samples/,
 and after the evaluation synthetic/ (images + label CSV in the input's format + data card), results.json
 and report.html. The real images are never included.</p>
-<button id="export" class="primary" disabled>Download zip</button>
-<a id="download" download="medsynth-run.zip" hidden>medsynth-run.zip</a> <span id="export-status" class="note"></span>
+<button id="export" class="primary" disabled>Prepare zip</button>
+<a id="download" download="medsynth-run.zip" hidden>Download medsynth-run.zip</a>
+<p id="export-status" class="note"></p>
 <p><button id="reset">Start over</button> <span class="note">deletes this browser's stored run</span></p></section>
-<section class="wide"><h2>Report</h2><iframe id="report" title="evaluation report" hidden sandbox></iframe>
+<section class="wide"><h2>Report</h2><iframe id="report" title="evaluation report" hidden sandbox="allow-same-origin"></iframe>
 <p class="note">The report appears here after the evaluation.</p></section>
 </main>
 <noscript>The studio needs JavaScript and WebGPU.</noscript>

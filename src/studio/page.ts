@@ -19,6 +19,7 @@ import { datasetStats, describe, type LabelStats } from "../data/subset.ts";
 import { type GanConfig, PRESETS, resolveGanConfig, validateGanConfig } from "../models/config.ts";
 import type { ImageGrid } from "../train/gan.ts";
 import { lineChart, type Series } from "../report/plots.ts";
+import { decodePng } from "../data/png.ts";
 import { type FolderFile, loadFolderDataset, stripTopFolder } from "./folder.ts";
 import { OpfsStore } from "./opfs_store.ts";
 import { evaluateRun, type RealSplits, zipRun } from "./pipeline.ts";
@@ -77,6 +78,7 @@ function statsHtml(s: LabelStats, split: Record<string, { images: number; patien
 function drawGrid(cv: HTMLCanvasElement, g: ImageGrid): void {
   cv.width = g.width;
   cv.height = g.height;
+  cv.hidden = false;
   const ctx = cv.getContext("2d")!, img = ctx.createImageData(g.width, g.height), P = g.width * g.height;
   const byte = (v: number) => Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
   for (let p = 0; p < P; p++) {
@@ -123,12 +125,10 @@ class Studio {
     }
     const a = this.gpu.adapter;
     hook.adapter = a;
-    say(
-      "adapter",
-      `WebGPU adapter: ${a.description || a.vendor || "unknown"}${
-        a.isFallbackAdapter ? " (software fallback)" : ""
-      }`,
-    );
+    // Chromium often hides the description; vendor and architecture are what it may tell
+    const named = a.description !== "unknown adapter" ? a.description : "";
+    const label = named || [a.vendor, a.architecture].filter(Boolean).join(" ") || "not named by the browser";
+    say("adapter", `WebGPU adapter: ${label}${a.isFallbackAdapter ? " (software fallback)" : ""}`);
     for (const p of Object.keys(PRESETS)) {
       const o = document.createElement("option");
       o.value = o.textContent = p;
@@ -291,9 +291,19 @@ class Studio {
     const bytes = await this.store.read(REAL_CACHE);
     if (!bytes) throw new Error("The stored run has no data: press Start over.");
     this.useData(decodeDatasetCache(bytes, REAL_CACHE).dataset, cfg);
+    const spec = await readStoreJson(this.store, RUN_FILES.data) as { source?: string } | null;
+    const fromFolder = spec?.source !== "phantom";
+    ($("folder-row") as HTMLElement).hidden = !fromFolder;
+    document.querySelector<HTMLInputElement>(
+      `input[name=source][value=${fromFolder ? "folder" : "phantom"}]`,
+    )!
+      .checked = true;
+    say("data-status", `The stored run's data: ${spec?.source ?? "?"}.`);
     await this.loadCurves();
+    await this.showStoredSamples();
     if (await this.store.read(RUN_FILES.generator)) {
       say("train-status", "The stored run has finished training.");
+      this.progress(cfg.images, cfg.images, NaN, 0);
       this.trained();
       if (await this.store.read(RUN_FILES.results)) await this.showReport();
       return;
@@ -308,6 +318,17 @@ class Studio {
     );
     this.progress(s.tr.imagesSeen, cfg.images, NaN, NaN);
     state("paused");
+  }
+
+  /** The newest sample grid the run wrote (samples/samples_<images>.png). */
+  private async showStoredSamples(): Promise<void> {
+    const names = (await this.store.list(RUN_FILES.samples)).filter((n) => n.endsWith(".png"));
+    const last = names.pop();
+    if (!last) return;
+    const png = decodePng((await this.store.read(`${RUN_FILES.samples}/${last}`))!);
+    const g = { ...png, data: Float32Array.from(png.data, (v) => v * 2 - 1) };
+    drawGrid($("samples") as HTMLCanvasElement, g);
+    say("samples-info", `Samples after ${Number(last.replace(/\D/g, ""))} images:`);
   }
 
   private async loadCurves(): Promise<void> {
@@ -485,7 +506,7 @@ class Studio {
           ? ", the synthetic set and the report."
           : "; evaluate to add the synthetic set and the report."),
     );
-    a.click();
+    hook.zipBytes = zip.length;
   }
 
   private async reset(): Promise<void> {
