@@ -104,6 +104,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
 
     // 2. train; reload after the first checkpoint; the reloaded tab resumes from it
     await page.click("#train");
+    // deno-lint-ignore no-explicit-any
     await page.waitForFunction(() => (globalThis as any).__studio.checkpoint?.imagesSeen >= 32, null, {
       timeout: 180_000,
     });
@@ -262,7 +263,9 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await narrow.setViewportSize({ width: 420, height: 800 });
     await narrow.goto(`${base}/studio`);
     assert.equal(await waitState(narrow, ["trained", "error"]), "trained");
-    const overflow = await narrow.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await narrow.evaluate(() =>
+      document.documentElement.scrollWidth - globalThis.innerWidth
+    );
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 420 px window`);
     await shot(narrow, "7-narrow");
 
