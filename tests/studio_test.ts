@@ -94,6 +94,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     const ref = (await loadDataset(folder, { size: 16, channels: 1, cache: false })).dataset;
     const s = await studio(page);
     assert.deepEqual(s.stats, datasetStats(ref));
+    assert.equal(s.decodedIn, "worker");
     const sp = splitByPatient(ref.patientIds, { seed: resolveGanConfig(TINY).seed });
     assert.deepEqual(
       Object.fromEntries(Object.entries(s.split).map(([k, v]) => [k, (v as { images: number }).images])),
@@ -270,7 +271,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await shot(narrow, "7-narrow");
 
     // nothing left the page: only GETs of the origin's static files, no body
-    const allowed = new Set(["/studio", "/dist/studio.js", "/dist/studio.js.map", "/favicon.ico"]);
+    const allowed = new Set(["/studio", "/dist/studio.js", "/dist/studio_worker.js", "/dist/studio.js.map"]);
     for (const r of requests) {
       if (/^(blob|data|about):/.test(r.url)) continue;
       const u = new URL(r.url);

@@ -1,7 +1,8 @@
 /**
  * Browser bundles with `deno bundle --platform browser`: mod.ts -> dist/medsynth.js (the library),
  * src/bench/page.ts -> dist/bench.js (the benchmark page) and src/studio/page.ts -> dist/studio.js (the
- * studio, with dist/studio.html beside it so dist/ works from any static file server). Used by
+ * studio; its decoding worker dist/studio_worker.js, and dist/studio.html beside them so dist/ works from
+ * any static file server). Used by
  * `deno task bundle` and, when the bundles are missing, by `deno task serve`.
  * @module
  */
@@ -13,6 +14,7 @@ export const BUNDLES: Readonly<Record<string, string>> = {
   "medsynth.js": "mod.ts",
   "bench.js": "src/bench/page.ts",
   "studio.js": "src/studio/page.ts",
+  "studio_worker.js": "src/studio/decode_worker.ts",
 };
 
 /** The project root (two levels above this file). */

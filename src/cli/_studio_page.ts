@@ -13,7 +13,7 @@ export interface StudioPageOptions {
 }
 
 const CSS =
-  `*{box-sizing:border-box}body{font-family:system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
+  `*{box-sizing:border-box}[hidden]{display:none!important}body{font-family:system-ui,sans-serif;margin:0;color:#111827;background:#f9fafb}
 header{background:#1f2937;color:#fff;padding:10px 20px;display:flex;flex-wrap:wrap;gap:4px 20px;align-items:baseline}
 header h1{font-size:1.25rem;margin:0}header p{margin:0;font-size:.85rem;color:#d1d5db}
 main{max-width:1180px;margin:0 auto;padding:12px 16px;display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:14px}

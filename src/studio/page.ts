@@ -20,7 +20,8 @@ import { type GanConfig, PRESETS, resolveGanConfig, validateGanConfig } from "..
 import type { ImageGrid } from "../train/gan.ts";
 import { lineChart, type Series } from "../report/plots.ts";
 import { decodePng } from "../data/png.ts";
-import { type FolderFile, loadFolderDataset, stripTopFolder } from "./folder.ts";
+import { type FolderFile, type FolderLoadOptions, loadFolderDataset, stripTopFolder } from "./folder.ts";
+import type { DecodeReply, DecodeRequest } from "./decode_worker.ts";
 import { OpfsStore } from "./opfs_store.ts";
 import { evaluateRun, type RealSplits, zipRun } from "./pipeline.ts";
 import { MemoryStore, readStoreJson, RUN_FILES, type RunStore, writeStoreJson } from "./run_store.ts";
@@ -87,6 +88,47 @@ function drawGrid(cv: HTMLCanvasElement, g: ImageGrid): void {
   }
   ctx.putImageData(img, 0, 0);
 }
+
+/**
+ * Decodes the picked files in the decoding worker (studio_worker.js beside this script); null when no
+ * worker can start here, so the caller decodes on the page instead. The loader's errors come back as is.
+ */
+function decodeInWorker(
+  files: File[],
+  paths: string[],
+  opts: FolderLoadOptions,
+): Promise<DecodeResult | null> {
+  let w: Worker;
+  try {
+    w = new Worker(new URL("./studio_worker.js", import.meta.url), { type: "module" });
+  } catch {
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    w.onerror = (e) => {
+      e.preventDefault();
+      w.terminate();
+      resolve(null);
+    };
+    w.onmessage = (ev: MessageEvent<DecodeReply>) => {
+      const m = ev.data;
+      if ("progress" in m) return opts.onProgress?.(...m.progress);
+      w.terminate();
+      if ("error" in m) reject(new Error(m.error));
+      else resolve(m.result);
+    };
+    const req: DecodeRequest = {
+      files,
+      paths,
+      size: opts.size,
+      channels: opts.channels,
+      folder: opts.folder ?? "the folder",
+    };
+    w.postMessage(req);
+  });
+}
+
+type DecodeResult = Awaited<ReturnType<typeof loadFolderDataset>>;
 
 /** The studio's state: one GPU, one run folder, the real data and its split. */
 class Studio {
@@ -225,12 +267,19 @@ class Studio {
         path: rel[i],
         read: async () => new Uint8Array(await f.arrayBuffer()),
       }));
-      const r = await loadFolderDataset(files, {
+      const opts = {
         size: cfg.resolution,
         channels: cfg.imageChannels,
         folder,
-        onProgress: (d, t) => say("data-status", `Decoding ${d} / ${t} images...`),
-      });
+        onProgress: (d: number, t: number) => say("data-status", `Decoding ${d} / ${t} images...`),
+      };
+      let r = await decodeInWorker(list, rel, opts);
+      if (r) hook.decodedIn = "worker";
+      else {
+        // no module workers (e.g. the page opened as a file): decode here, yielding between batches
+        r = await loadFolderDataset(files, opts);
+        hook.decodedIn = "page";
+      }
       data = r.dataset;
       spec = { source: `browser folder ${folder} (${r.csv})` };
       if (r.dropped.length) {
