@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { validateGanConfig } from "../src/models/config.ts";
+import { DEFAULT_PHANTOM_CONFIG, type PhantomLabelSpec, phantomToDicomSeries } from "../src/data/phantom.ts";
 import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { loadDataset } from "../src/cli/_fs_dataset.ts";
 import { loadSplitData } from "../src/cli/_run_dir.ts";
@@ -60,6 +61,28 @@ Deno.test("studio folder loader: the CLI loader's images, labels and patients; i
         }),
       /scans: no label CSV in this folder/,
     );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("studio folder loader: an RSNA DICOM series (ids without extension, patients.csv) as the CLI reads it", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "studio_dicom_" });
+  try {
+    const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 12 } as PhantomLabelSpec;
+    const s = phantomToDicomSeries({ labels, seed: 5 }, { size: 24 });
+    for (const f of s.files) await Deno.writeFile(join(tmp, f.name), f.bytes);
+    await Deno.writeTextFile(join(tmp, "labels.csv"), s.csv);
+    await Deno.writeTextFile(join(tmp, "patients.csv"), s.patientsCsv);
+    for (const channels of [1, 3] as const) {
+      const cli = (await loadDataset(tmp, { size: 16, channels, cache: false })).dataset;
+      const page = (await loadFolderDataset(await folderFiles(tmp), { size: 16, channels })).dataset;
+      assert.equal(page.format, "rsna");
+      assert.equal(page.n, 12);
+      assert.deepEqual(page.patientIds, cli.patientIds);
+      assert.deepEqual(page.labels, cli.labels);
+      assert.deepEqual(page.images, cli.images, `${channels} channel(s)`);
+    }
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

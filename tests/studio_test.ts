@@ -83,6 +83,18 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
       await page.textContent("#error") ?? "",
     );
     await page.check("input[name=source][value=folder]");
+    // a folder whose CSV names a missing image: the loader's error, naming the CSV line and the image
+    const broken = join(tmp, "broken");
+    await writePhantomFolder(broken, 60);
+    await Deno.remove(join(broken, "images", "slice_0003.png"));
+    await page.setInputFiles("#folder", broken);
+    await page.click("#load");
+    assert.equal(await waitState(page, ["loaded", "error"]), "error");
+    assert.match(
+      (await page.textContent("#error"))!,
+      /^labels\.csv line 5: image "images\/slice_0003\.png": file not found \(looked in broken\/images and broken\)/,
+    );
+    await shot(page, "0-bad-folder");
     await page.setInputFiles("#folder", folder);
     await page.fill("#config", JSON.stringify(TINY));
     await page.click("#load");
@@ -291,5 +303,23 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await browser?.close();
     await serve?.stop();
     await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("studio: without WebGPU the page says what to do", async () => {
+  const serve = await startServe([]);
+  const browser = await launchChromium(false);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${serve.base}/studio`);
+    assert.equal(await waitState(page, ["no-webgpu", "ready", "error"]), "no-webgpu");
+    assert.match(
+      (await page.textContent("#error"))!,
+      /WebGPU is not available in this browser.*Chrome or Edge/,
+    );
+    assert.equal(await page.isDisabled("#train"), true);
+  } finally {
+    await browser.close();
+    await serve.stop();
   }
 });

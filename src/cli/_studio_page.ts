@@ -76,7 +76,7 @@ and report.html. The real images are never included.</p>
 <p id="export-status" class="note"></p>
 <p><button id="reset">Start over</button> <span class="note">deletes this browser's stored run</span></p></section>
 <section class="wide"><h2>Report</h2><iframe id="report" title="evaluation report" hidden sandbox="allow-same-origin"></iframe>
-<p class="note">The report appears here after the evaluation.</p></section>
+<p id="report-note" class="note">The report appears here after the evaluation.</p></section>
 </main>
 <noscript>The studio needs JavaScript and WebGPU.</noscript>
 <script type="module" src="${opts.script}"></script></body></html>`;

@@ -539,6 +539,7 @@ class Studio {
     if (!html) return;
     ($("report") as HTMLIFrameElement).srcdoc = new TextDecoder().decode(html);
     $("report").hidden = false;
+    $("report-note").hidden = true;
   }
 
   /** Step 4: the run folder as a zip (synthetic set, report, config, metrics, generator.ckpt). */
