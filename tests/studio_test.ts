@@ -136,6 +136,17 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await shot(page, "3-resumed");
     const t0 = performance.now();
     await page.click("#train");
+    // pause (a checkpoint and the "stopped" event, as Ctrl-C) and go on
+    await page.waitForFunction(
+      // deno-lint-ignore no-explicit-any
+      (n) => (globalThis as any).__studio.progress?.imagesSeen >= n,
+      after.progress.imagesSeen + 8,
+      { timeout: 180_000 },
+    );
+    await page.click("#pause");
+    assert.equal(await waitState(page, ["paused", "trained", "error"]), "paused");
+    assert.match((await page.textContent("#train-status"))!, /^Paused at \d+ images/);
+    await page.click("#train");
     assert.equal(
       await waitState(page, ["trained", "error"], 300_000),
       "trained",
@@ -231,6 +242,8 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     // the same config and data in deno task train: speed, and how far Chromium's adapter drifts
     const metrics = new TextDecoder().decode(zip["medsynth-run/metrics.jsonl"]).split("\n").filter(Boolean)
       .map((l) => JSON.parse(l));
+    // the reload left no event (as a crash), the reopened tab resumed, the pause stopped, the end is done
+    assert.deepEqual(metrics.filter((m) => m.event).map((m) => m.event), ["resume", "stopped", "done"]);
     await Deno.writeTextFile(join(tmp, "tiny.json"), JSON.stringify(TINY));
     const dr = await cli("train", [
       "--config",

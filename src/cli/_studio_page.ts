@@ -18,7 +18,7 @@ header{background:#1f2937;color:#fff;padding:10px 20px;display:flex;flex-wrap:wr
 header h1{font-size:1.25rem;margin:0}header p{margin:0;font-size:.85rem;color:#d1d5db}
 main{max-width:1180px;margin:0 auto;padding:12px 16px;display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:14px}
 section{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px 16px;min-width:0}
-section.wide{grid-column:1/-1}h2{font-size:1.05rem;margin:0 0 8px}
+.wide{grid-column:1/-1}h2{font-size:1.05rem;margin:0 0 8px}
 label{margin-right:10px}input[type=number]{width:6em}textarea{width:100%;font:12px monospace;min-height:4em}
 button{padding:5px 12px;margin:4px 6px 4px 0;border-radius:5px;border:1px solid #9ca3af;background:#f3f4f6;cursor:pointer}
 button:disabled{opacity:.5;cursor:default}button.primary{background:#2563eb;color:#fff;border-color:#1d4ed8}

@@ -177,6 +177,7 @@ class Studio {
       $("preset").append(o);
     }
     this.wire();
+    this.showConfig();
     if (await this.store.read(RUN_FILES.config)) await this.restore();
     else state("ready");
   }
