@@ -5,7 +5,8 @@
  * small budgets, and the zip checked (results.json in the CLI's schema, the synthetic set in the input's
  * format, a run folder that `deno task generate` and `deno task report` accept). Every request the page
  * makes is recorded: only the origin's static files, no body. Screenshots of each step (1280x800 and
- * 420 px wide) go to $STUDIO_SHOTS when set. Fails when Chromium is missing.
+ * 420 px wide) go to $STUDIO_SHOTS when set. Also: a folder opened through showDirectoryPicker, and the page
+ * without WebGPU. Fails when Chromium is missing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -334,5 +335,65 @@ Deno.test("studio: without WebGPU the page says what to do", async () => {
   } finally {
     await browser.close();
     await serve.stop();
+  }
+});
+
+Deno.test("studio: a folder opened through the File System Access API (showDirectoryPicker)", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "studio_fsa_" });
+  const serve = await startServe(["--rebuild"]);
+  const browser = await launchChromium(true);
+  try {
+    await writePhantomFolder(tmp, 60);
+    const files: { path: string; b64: string }[] = [];
+    for (const sub of ["", "images/"]) {
+      for (const e of Deno.readDirSync(join(tmp, sub))) {
+        if (!e.isFile) continue;
+        const bytes = await Deno.readFile(join(tmp, sub, e.name));
+        files.push({ path: sub + e.name, b64: btoa(String.fromCharCode(...bytes)) });
+      }
+    }
+    const page = await browser.newPage();
+    // the picker dialog cannot be driven headless: it answers with an OPFS folder holding the same files
+    // (OPFS handles are the same FileSystemDirectoryHandle the picker returns)
+    await page.addInitScript(() => {
+      // deno-lint-ignore no-explicit-any
+      (globalThis as any).showDirectoryPicker = async () =>
+        await (await navigator.storage.getDirectory()).getDirectoryHandle("picked");
+    });
+    await page.goto(`${serve.base}/studio`);
+    assert.equal(await waitState(page, ["ready", "error", "no-webgpu"]), "ready");
+    await page.evaluate(async (files) => {
+      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle("picked", {
+        create: true,
+      });
+      for (const f of files) {
+        const parts = f.path.split("/");
+        let d = root;
+        for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p, { create: true });
+        const w = await (await d.getFileHandle(parts[parts.length - 1], { create: true })).createWritable();
+        await w.write(Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0)));
+        await w.close();
+      }
+    }, files);
+    await page.check("input[name=source][value=folder]");
+    await page.fill("#config", JSON.stringify(TINY));
+    await page.click("#open-folder");
+    await page.waitForFunction(() =>
+      /61 files in picked/.test(document.getElementById("data-status")!.textContent!)
+    );
+    await page.click("#load");
+    assert.equal(
+      await waitState(page, ["loaded", "error"]),
+      "loaded",
+      await page.textContent("#error") ?? "",
+    );
+    const ref = (await loadDataset(tmp, { size: 16, channels: 1, cache: false })).dataset;
+    const s = await studio(page);
+    assert.deepEqual(s.stats, datasetStats(ref));
+    assert.equal(s.decodedIn, "worker");
+  } finally {
+    await browser.close();
+    await serve.stop();
+    await Deno.remove(tmp, { recursive: true });
   }
 });

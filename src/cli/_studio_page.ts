@@ -45,7 +45,8 @@ export function studioPage(opts: StudioPageOptions): string {
 <p><label><input type="radio" name="source" value="phantom" checked> built-in phantom,
 <input id="phantom-count" type="number" min="50" step="1" value="400"> images</label></p>
 <p><label><input type="radio" name="source" value="folder"> a local folder</label></p>
-<p id="folder-row" hidden><input id="folder" type="file" webkitdirectory multiple><br>
+<p id="folder-row" hidden><input id="folder" type="file" webkitdirectory multiple>
+<button id="open-folder" type="button" hidden>Open folder...</button><br>
 <span class="note">DICOM, PNG or JPEG with a ChestX-ray14, CheXpert, RSNA or plain label CSV at the folder's top.</span></p>
 <p><label>Preset <select id="preset"></select></label> <span id="config-info" class="note"></span></p>
 <p><label for="config">Config overrides (JSON, optional)</label>

@@ -89,6 +89,24 @@ function drawGrid(cv: HTMLCanvasElement, g: ImageGrid): void {
   ctx.putImageData(img, 0, 0);
 }
 
+/** Every file under a directory handle (File System Access API), with its path inside it. */
+async function walkDirectory(
+  dir: FileSystemDirectoryHandle,
+  prefix: string,
+  files: File[],
+  paths: string[],
+): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  for await (const [name, h] of (dir as any).entries() as AsyncIterable<[string, FileSystemHandle]>) {
+    if (h.kind === "directory") {
+      await walkDirectory(h as FileSystemDirectoryHandle, `${prefix}${name}/`, files, paths);
+    } else {
+      files.push(await (h as FileSystemFileHandle).getFile());
+      paths.push(prefix + name);
+    }
+  }
+}
+
 /**
  * Decodes the picked files in the decoding worker (studio_worker.js beside this script); null when no
  * worker can start here, so the caller decodes on the page instead. The loader's errors come back as is.
@@ -138,6 +156,8 @@ class Studio {
   split: RealSplits | null = null;
   session: TrainSession | null = null;
   stopRequested = false;
+  /** A folder opened with the File System Access API (instead of the file input). */
+  picked: { files: File[]; paths: string[]; folder: string } | null = null;
   losses: { x: number; d: number; g: number; dAux: number; gAux: number }[] = [];
 
   async init(): Promise<void> {
@@ -193,6 +213,19 @@ class Studio {
     $("export").addEventListener("click", () => this.guard(() => this.exportZip()));
     $("reset").addEventListener("click", () => this.guard(() => this.reset()));
     $("preset").addEventListener("change", () => this.showConfig());
+    $("folder").addEventListener("change", () => (this.picked = null));
+    const fsa = globalThis as unknown as { showDirectoryPicker?: () => Promise<FileSystemDirectoryHandle> };
+    if (typeof fsa.showDirectoryPicker === "function") {
+      $("open-folder").hidden = false;
+      $("open-folder").addEventListener("click", () =>
+        this.guard(async () => {
+          const dir = await fsa.showDirectoryPicker!();
+          const files: File[] = [], paths: string[] = [];
+          await walkDirectory(dir, "", files, paths);
+          this.picked = { files, paths, folder: dir.name };
+          say("data-status", `${files.length} files in ${dir.name}.`);
+        }));
+    }
     for (const r of document.querySelectorAll<HTMLInputElement>("input[name=source]")) {
       r.addEventListener("change", () => ($("folder-row").hidden = r.value !== "folder" || !r.checked));
     }
@@ -260,10 +293,11 @@ class Studio {
       spec = { source: "phantom", phantom: { seed: 1, labels } };
     } else {
       const input = $("folder") as HTMLInputElement;
-      const list = [...(input.files ?? [])];
+      let list = [...(input.files ?? [])];
+      let rel = stripTopFolder(list.map((f) => f.webkitRelativePath || f.name));
+      let folder = (list[0]?.webkitRelativePath || "folder").split("/")[0];
+      if (this.picked) ({ files: list, paths: rel, folder } = this.picked);
       if (!list.length) throw new Error("Pick a folder first (it holds the label CSV and the images).");
-      const rel = stripTopFolder(list.map((f) => f.webkitRelativePath || f.name));
-      const folder = (list[0].webkitRelativePath || "folder").split("/")[0];
       const files: FolderFile[] = list.map((f, i) => ({
         path: rel[i],
         read: async () => new Uint8Array(await f.arrayBuffer()),
