@@ -29,7 +29,10 @@ Deno.test("bundle: dist/medsynth.js and dist/bench.js have no Deno references", 
   }
   assert.match(await Deno.readTextFile(join(ROOT, "dist", "medsynth.js")), /export\s*\{[^}]*\bGpu\b/);
   // the studio's static page loads its script from beside it (dist/ on any static file server)
-  assert.match(await Deno.readTextFile(join(ROOT, "dist", "studio.html")), /<script type="module" src="studio\.js">/);
+  assert.match(
+    await Deno.readTextFile(join(ROOT, "dist", "studio.html")),
+    /<script type="module" src="studio\.js">/,
+  );
 });
 
 Deno.test("pages in Chromium: bundle loads, bench runs on WebGPU, clear message without WebGPU", async () => {
