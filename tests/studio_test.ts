@@ -397,3 +397,66 @@ Deno.test("studio: a folder opened through the File System Access API (showDirec
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("studio: a run folder of deno task train opens and continues in the page", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "studio_run_" });
+  const serve = await startServe(["--rebuild"]);
+  const browser = await launchChromium(true);
+  try {
+    const run = join(tmp, "cli-run");
+    await Deno.writeTextFile(
+      join(tmp, "tiny.json"),
+      JSON.stringify({ ...TINY, images: 32, checkpointEvery: 16 }),
+    );
+    const tr = await cli("train", [
+      "--config",
+      join(tmp, "tiny.json"),
+      "--data",
+      "phantom:60",
+      "--out",
+      run,
+      "--quiet",
+    ]);
+    assert.equal(tr.code, 0, tr.stderr);
+    const want = decodeCheckpoint(await Deno.readFile(join(run, "generator.ckpt")));
+    // as if the run had been interrupted before its end: checkpoints, no generator.ckpt
+    await Deno.remove(join(run, "generator.ckpt"));
+    const page = await browser.newPage();
+    await page.goto(`${serve.base}/studio`);
+    assert.equal(await waitState(page, ["ready", "error", "no-webgpu"]), "ready");
+    await page.click("details summary");
+    await page.setInputFiles("#run-folder", run);
+    await page.click("#open-run");
+    assert.equal(
+      await waitState(page, ["paused", "trained", "error"]),
+      "paused",
+      await page.textContent("#error") ?? "",
+    );
+    assert.equal((await studio(page)).resumedFrom, "checkpoints/ckpt_000000000032.ckpt");
+    assert.match((await page.textContent("#stats"))!, /images: 60 · /);
+    await page.click("#train");
+    assert.equal(
+      await waitState(page, ["trained", "error"]),
+      "trained",
+      await page.textContent("#error") ?? "",
+    );
+    // the page's generator.ckpt (from the restored EMA weights) is the CLI's
+    const b64 = await page.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle("medsynth-studio-run");
+      const bytes = new Uint8Array(
+        await (await (await dir.getFileHandle("generator.ckpt")).getFile()).arrayBuffer(),
+      );
+      let s = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) {
+        s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      }
+      return btoa(s);
+    });
+    const got = decodeCheckpoint(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    for (const [k, v] of want.arrays) assert.deepEqual(got.arrays.get(k), v, k);
+  } finally {
+    await browser.close();
+    await serve.stop();
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

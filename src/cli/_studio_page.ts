@@ -52,6 +52,9 @@ export function studioPage(opts: StudioPageOptions): string {
 <p><label for="config">Config overrides (JSON, optional)</label>
 <textarea id="config" spellcheck="false" placeholder='{"images": 2000, "batchSize": 16}'></textarea></p>
 <button id="load" class="primary">Load data</button> <span id="data-status" class="note"></span>
+<details><summary>or continue a run folder of <code>deno task train</code></summary>
+<p><input id="run-folder" type="file" webkitdirectory multiple> <button id="open-run">Open run</button><br>
+<span class="note">Its data: the phantom it names, or the folder picked above.</span></p></details>
 <div id="stats"></div></section>
 <section id="step-train"><h2>2. Train</h2>
 <button id="train" class="primary" disabled>Train</button><button id="pause" disabled>Pause</button>

@@ -27,6 +27,15 @@ import { evaluateRun, type RealSplits, zipRun } from "./pipeline.ts";
 import { MemoryStore, readStoreJson, RUN_FILES, type RunStore, writeStoreJson } from "./run_store.ts";
 import { TrainSession } from "./train_session.ts";
 
+/** The fields of a run's data.json the studio reads (src/cli/_run_dir.ts DataSpec). */
+interface DataSpecLike {
+  source: string;
+  phantom?: Record<string, unknown>;
+  size: number;
+  channels: 1 | 3;
+  subset?: unknown;
+}
+
 /** The OPFS folder of the studio's run (one run per origin; "Start over" clears it). */
 const RUN_NAME = "medsynth-studio-run";
 /** The decoded real images, kept in the run folder so a reload needs no re-pick (never exported). */
@@ -204,6 +213,7 @@ class Studio {
 
   private wire(): void {
     $("load").addEventListener("click", () => this.guard(() => this.loadData()));
+    $("open-run").addEventListener("click", () => this.guard(() => this.openRun()));
     $("train").addEventListener("click", () => this.guard(() => this.train()));
     $("pause").addEventListener("click", () => {
       this.stopRequested = true;
@@ -357,7 +367,7 @@ class Studio {
     hook.split = split;
     $("stats").innerHTML = statsHtml(stats, split);
     ($("config") as HTMLTextAreaElement).value = JSON.stringify(cfg, null, 1);
-    for (const id of ["load", "folder", "preset", "config", "phantom-count"]) {
+    for (const id of ["load", "folder", "preset", "config", "phantom-count", "open-run", "run-folder"]) {
       ($(id) as HTMLInputElement).disabled = true;
     }
     ($("train") as HTMLButtonElement).disabled = false;
@@ -365,6 +375,66 @@ class Studio {
       "train-status",
       `Ready to train ${cfg.images} images (${cfg.resolution} px) on ${this.split.train.n} training images.`,
     );
+  }
+
+  /**
+   * A run folder made by `deno task train` (picked with the run-folder input): its files are copied into
+   * this browser's run folder and the run continues here. Its data: the phantom it names (its cached
+   * phantom_*.msdc when present, else drawn again with its settings) or the folder picked above.
+   */
+  private async openRun(): Promise<void> {
+    if (await this.store.read(RUN_FILES.config)) {
+      throw new Error("A run is already in this browser: press Start over before opening another.");
+    }
+    const list = [...(($("run-folder") as HTMLInputElement).files ?? [])];
+    const paths = stripTopFolder(list.map((f) => f.webkitRelativePath || f.name));
+    const byPath = new Map(paths.map((p, i) => [p, list[i]]));
+    const text = async (p: string) => await byPath.get(p)?.text();
+    const cfgText = await text(RUN_FILES.config), specText = await text(RUN_FILES.data);
+    if (!cfgText || !specText) {
+      throw new Error("Pick the run folder deno task train wrote (it holds config.json and data.json).");
+    }
+    let cfg: GanConfig, spec: DataSpecLike;
+    try {
+      cfg = validateGanConfig(JSON.parse(cfgText));
+      spec = JSON.parse(specText);
+    } catch (e) {
+      throw new Error(`run folder: ${(e as Error).message}`);
+    }
+    if (spec.subset) {
+      throw new Error("run folder: runs trained on a subset (--top-k/--per-combo) cannot open here yet");
+    }
+    let data: Dataset;
+    const cache = paths.find((p) => /^phantom_[0-9a-f]+\.msdc$/.test(p));
+    if (spec.source === "phantom") {
+      data = cache
+        ? decodeDatasetCache(new Uint8Array(await byPath.get(cache)!.arrayBuffer()), cache).dataset
+        : makePhantom({ ...spec.phantom, resolution: spec.size, channels: spec.channels });
+    } else {
+      const input = $("folder") as HTMLInputElement;
+      const files = [...(input.files ?? [])];
+      if (!files.length) {
+        throw new Error(
+          `run folder: its data came from ${spec.source}; pick that folder under "a local folder" first, then open the run`,
+        );
+      }
+      const rel = stripTopFolder(files.map((f) => f.webkitRelativePath || f.name));
+      const folder = (files[0].webkitRelativePath || "folder").split("/")[0];
+      data = (await loadFolderDataset(
+        files.map((f, i) => ({ path: rel[i], read: async () => new Uint8Array(await f.arrayBuffer()) })),
+        { size: spec.size, channels: spec.channels, folder },
+      )).dataset;
+    }
+    await this.store.write(REAL_CACHE, encodeDatasetCache(data, "uint16", null));
+    for (const [p, f] of byPath) {
+      if (p.endsWith(".msdc") || p.endsWith(".tmp")) continue;
+      await this.store.write(p, new Uint8Array(await f.arrayBuffer()));
+    }
+    say(
+      "data-status",
+      `Opened the run folder ${(list[0].webkitRelativePath || "").split("/")[0]} (${cfg.images} images).`,
+    );
+    await this.restore();
   }
 
   /** After a reload: the run's data from the run folder, the session from its newest valid checkpoint. */
