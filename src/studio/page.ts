@@ -367,7 +367,18 @@ class Studio {
     hook.split = split;
     $("stats").innerHTML = statsHtml(stats, split);
     ($("config") as HTMLTextAreaElement).value = JSON.stringify(cfg, null, 1);
-    for (const id of ["load", "folder", "preset", "config", "phantom-count", "open-run", "run-folder"]) {
+    for (
+      const id of [
+        "load",
+        "folder",
+        "open-folder",
+        "preset",
+        "config",
+        "phantom-count",
+        "open-run",
+        "run-folder",
+      ]
+    ) {
       ($(id) as HTMLInputElement).disabled = true;
     }
     ($("train") as HTMLButtonElement).disabled = false;
