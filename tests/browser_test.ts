@@ -22,12 +22,17 @@ import {
 Deno.test("bundle: dist/medsynth.js and dist/bench.js have no Deno references", async () => {
   const r = await new Deno.Command(Deno.execPath(), { args: ["task", "bundle"], cwd: ROOT }).output();
   assert.ok(r.success, new TextDecoder().decode(r.stderr));
-  for (const f of ["medsynth.js", "bench.js"]) {
+  for (const f of ["medsynth.js", "bench.js", "studio.js", "studio_worker.js"]) {
     const text = await Deno.readTextFile(join(ROOT, "dist", f));
     assert.ok(text.length > 10_000, `${f} is only ${text.length} bytes`);
     assert.equal(/\bDeno\.[A-Za-z_]/.exec(text), null, `${f} refers to Deno APIs`);
   }
   assert.match(await Deno.readTextFile(join(ROOT, "dist", "medsynth.js")), /export\s*\{[^}]*\bGpu\b/);
+  // the studio's static page loads its script from beside it (dist/ on any static file server)
+  assert.match(
+    await Deno.readTextFile(join(ROOT, "dist", "studio.html")),
+    /<script type="module" src="studio\.js">/,
+  );
 });
 
 Deno.test("pages in Chromium: bundle loads, bench runs on WebGPU, clear message without WebGPU", async () => {

@@ -1,15 +1,20 @@
 /**
- * Browser bundles with `deno bundle --platform browser`: mod.ts -> dist/medsynth.js (the library) and
- * src/bench/page.ts -> dist/bench.js (the benchmark page). Used by `deno task bundle` and, when the
- * bundles are missing, by `deno task serve`.
+ * Browser bundles with `deno bundle --platform browser`: mod.ts -> dist/medsynth.js (the library),
+ * src/bench/page.ts -> dist/bench.js (the benchmark page) and src/studio/page.ts -> dist/studio.js (the
+ * studio; its decoding worker dist/studio_worker.js, and dist/studio.html beside them so dist/ works from
+ * any static file server). Used by
+ * `deno task bundle` and, when the bundles are missing, by `deno task serve`.
  * @module
  */
 import { join } from "node:path";
+import { studioPage } from "./_studio_page.ts";
 
 /** Bundle entries: output file name -> entry module (relative to the project root). */
 export const BUNDLES: Readonly<Record<string, string>> = {
   "medsynth.js": "mod.ts",
   "bench.js": "src/bench/page.ts",
+  "studio.js": "src/studio/page.ts",
+  "studio_worker.js": "src/studio/decode_worker.ts",
 };
 
 /** The project root (two levels above this file). */
@@ -33,5 +38,8 @@ export async function buildBundles(outDir: string = join(PROJECT_ROOT, "dist")):
     if (m) throw new Error(`${out} refers to ${m[0]}; library code must not use Deno APIs`);
     written.push(out);
   }
+  const html = join(outDir, "studio.html");
+  await Deno.writeTextFile(html, studioPage({ script: "studio.js" }));
+  written.push(html);
   return written;
 }

@@ -4,7 +4,8 @@
  * Serves the browser pages: `/` (index with a WebGPU check through the library bundle), `/bench` (the
  * kernel benchmark on the visitor's GPU, same cases and JSON rows as `deno task bench`), `/generate` (the
  * run's generator on the visitor's GPU: pick labels and a seed, get the images `deno task generate` would
- * draw) and the bundles under `/dist/`. With `--run`, the run's generator.ckpt (and no other file of the
+ * draw), `/studio` (data, training, evaluation and export on the visitor's GPU, see src/studio/page.ts) and
+ * the bundles under `/dist/`. With `--run`, the run's generator.ckpt (and no other file of the
  * run) is readable at `/run/generator.ckpt`. Builds the bundles first when they are missing (or with
  * --rebuild). New pages are added to {@linkcode PAGES} and {@linkcode buildRoutes}.
  */
@@ -13,6 +14,7 @@ import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { buildBundles, BUNDLES, PROJECT_ROOT } from "./_bundle.ts";
 import { GENERATOR_CKPT_PATH, generatorPage } from "./_generator_page.ts";
+import { studioPage } from "./_studio_page.ts";
 import { html, httpError, type Route, router, serveFile, serverUrl } from "./_http.ts";
 
 const DIST = join(PROJECT_ROOT, "dist");
@@ -22,6 +24,10 @@ const STYLE = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:24p
 
 /** Pages listed on the index: path and title. */
 export const PAGES: { path: string; title: string }[] = [
+  {
+    path: "/studio",
+    title: "Studio: data, training, evaluation and export on this GPU (nothing is uploaded)",
+  },
   { path: "/bench", title: "Kernel benchmark on this GPU" },
   { path: "/generate", title: "Generate images with the run's generator (needs --run)" },
 ];
@@ -83,6 +89,7 @@ export function buildRoutes(opts: ServeOptions = {}): Route[] {
   return [
     { method: "GET", path: "/", handler: () => html(indexPage()) },
     { method: "GET", path: "/bench", handler: () => html(benchPage()) },
+    { method: "GET", path: "/studio", handler: () => html(studioPage({ script: "/dist/studio.js" })) },
     {
       method: "GET",
       path: "/generate",
