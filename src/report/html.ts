@@ -399,7 +399,13 @@ function trainingSection(r: Results): string {
           points: lf.map((p) => [p.imagesSeen, p.realMean]),
         },
       ],
-      { title: "Label fidelity vs images seen", xLabel: "real images shown", yLabel: "AUROC", yRef: 0.5 },
+      {
+        title: "Label fidelity vs images seen",
+        xLabel: "real images shown",
+        yLabel: "AUROC",
+        yRef: 0.5,
+        legend: "below",
+      },
     ));
   }
   const arm = (a: ArmSummary, name: string, color: string, dash?: string): Series => ({
