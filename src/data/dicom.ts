@@ -237,7 +237,20 @@ export function parseDicom(bytes: Uint8Array, name = "<bytes>"): DicomImage {
           `${samplesPerPixel} samples at ${bitsAllocated} bits need ${needBytes}; copy or download the file again`,
       );
     }
-  } else if (ts.codec !== "unsupported" && !header.encapsulated) {
+  } else if (header.encapsulated) {
+    // every frame needs a fragment of its own (an item of >= 8 bytes): a count beyond that is a corrupt
+    // header, refused before anything is allocated per frame
+    const have = Math.max(0, ds.byteArray.length - pixel.dataOffset);
+    if (frames > Math.max(1, Math.floor(have / 8))) {
+      throw h.bad(
+        "x00280008",
+        "NumberOfFrames",
+        `${frames} frames, but the encapsulated Pixel Data has ${have} bytes, room for at most ` +
+          `${Math.floor(have / 8)} fragments`,
+      );
+    }
+  }
+  if (ts.codec !== "native" && ts.codec !== "unsupported" && !header.encapsulated) {
     throw new DicomError(
       name,
       `transfer syntax ${ts.name} (${ts.uid}) needs encapsulated Pixel Data, found native`,
