@@ -170,7 +170,7 @@ Deno.test("dicom dataset: corrupt or non-DICOM .dcm: error with file and line, o
     /^error: .*labels\.csv line \d+: image "ID_cut000001": .*truncated file/.test(dec(noSkip.stderr)),
   );
   const check = await cli("stats", dir, "--check", "--json");
-  assertEquals(check.code, 0, dec(check.stderr));
+  assertEquals(check.code, 1, `--check fails when files are bad\n${dec(check.stderr)}`);
   const j = JSON.parse(dec(check.stdout));
   assertEquals([j.format, j.images, j.check.loaded, j.check.skipped.length], [
     "rsna",

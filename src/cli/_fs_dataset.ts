@@ -6,7 +6,7 @@
  * Also writes export folders atomically.
  * @module
  */
-import { basename, dirname, isAbsolute, join, normalize, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.ts";
 import { type LabelOptions, type LabelTable, parseLabels } from "../data/labels.ts";
 import { type DecodedImage, decodeImage, isPng, toModelInput } from "../data/png.ts";
@@ -242,14 +242,24 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
     ? [resolve(opts.imagesDir)]
     : [join(csvDir, "images"), csvDir, dirname(csvDir)];
   let preferred = 0;
-  const locate = async (source: string): Promise<string | null> => {
+  /** Whether `p` lies inside one of the dataset's folders (a CSV must not point at other files). */
+  const inside = (p: string) =>
+    bases.some((b) => {
+      const r = relative(b, resolve(p));
+      return r !== "" && !r.startsWith("..") && !isAbsolute(r);
+    });
+  const locate = async (source: string): Promise<string | null | { outside: string }> => {
+    const target = isAbsolute(source) ? source : join(bases[0], source);
+    if (!inside(target) && (isAbsolute(source) || !bases.some((b) => inside(join(b, source))))) {
+      return { outside: resolve(target) };
+    }
     if (isAbsolute(source)) return (await statOrNull(source))?.isFile ? source : null;
     const exts = table.format === "rsna" ? IMAGE_EXTS : [""];
     const order = [preferred, ...bases.keys()].filter((b, i, a) => a.indexOf(b) === i);
     for (const b of order) {
       for (const ext of exts) {
         const p = join(bases[b], source + ext);
-        if ((await statOrNull(p))?.isFile) {
+        if (inside(p) && (await statOrNull(p))?.isFile) {
           preferred = b;
           return p;
         }
@@ -287,6 +297,13 @@ export async function loadDataset(path: string, opts: LoadOptions = {}): Promise
   };
   const read = async (i: number): Promise<{ file: string; bytes: Uint8Array } | { error: string }> => {
     const file = await locate(entries[i].source);
+    if (file && typeof file === "object") {
+      return {
+        error:
+          `the path leads outside the dataset folder (to ${file.outside}); image paths in the CSV must ` +
+          `stay inside ${bases.join(" or ")}`,
+      };
+    }
     if (!file) {
       const exts = table.format === "rsna" ? ` with extensions ${IMAGE_EXTS.filter(Boolean).join("/")}` : "";
       return {

@@ -155,9 +155,11 @@ async function main(argv: string[]): Promise<number> {
       const res = await loadDataset(path, { ...opts, skipBad: true, cache: false });
       out.check = { loaded: res.dataset.n, skipped: res.skipped };
     }
+    // --check fails (exit 1) when any image is missing, unreadable or bad: scripts can gate on it
+    const checkFailed = a.check && (out.check as { skipped: unknown[] }).skipped.length > 0 ? 1 : 0;
     if (a.json) {
       console.log(JSON.stringify(out, null, 2));
-      return 0;
+      return checkFailed;
     }
     console.log(`${csvPath} (${table.format})`);
     if (patientMapPath) console.log(`patients from ${patientMapPath}`);
@@ -183,8 +185,11 @@ async function main(argv: string[]): Promise<number> {
       const c = out.check as { loaded: number; skipped: { source: string; line: number; reason: string }[] };
       console.log(`\ncheck: ${c.loaded} images decoded, ${c.skipped.length} bad`);
       for (const s of c.skipped) console.log(`  line ${s.line} ${s.source}: ${s.reason}`);
+      if (checkFailed) {
+        console.error(`check failed: ${c.skipped.length} image(s) cannot be used (listed above)`);
+      }
     }
-    return 0;
+    return checkFailed;
   }
   if (cmd === "cache") {
     const size = int(a.size, "size");

@@ -51,6 +51,11 @@ export function decodePng(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedI
     throw new Error(`${name}: PNG decoding failed: ${(e as Error).message}`);
   }
   const { width, height } = png;
+  if (!(width >= 1 && height >= 1)) {
+    throw new Error(
+      `${name}: the PNG header says ${width}x${height} pixels; the file is corrupt (an image has at least 1x1)`,
+    );
+  }
   let data: ArrayLike<number> = png.data;
   let ch = png.channels;
   let depth: number = png.depth;
