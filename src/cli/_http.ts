@@ -30,6 +30,41 @@ export interface RouterOptions {
   token?: string | null;
   /** Called with each error a handler throws (default: console.error). */
   onError?: (e: unknown) => void;
+  /**
+   * Refuse (403) state-changing requests (anything but GET/HEAD) from another site: an `Origin` whose host is
+   * not the request's `Host`, or a `Host` that is neither loopback nor one of `hosts` (DNS rebinding). Any
+   * web page open in the operator's browser could otherwise post to a server on 127.0.0.1.
+   */
+  sameOrigin?: { hosts?: readonly string[] };
+}
+
+/** A handler's way to answer with an HTTP error (e.g. 413 from {@linkcode readJson}). */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** Why a state-changing request is refused under {@linkcode RouterOptions.sameOrigin}, or null. */
+export function crossSiteReason(req: Request, hosts: readonly string[] = []): string | null {
+  if (req.method === "GET" || req.method === "HEAD") return null;
+  const host = req.headers.get("host") ?? "";
+  const name = host.replace(/:\d+$/, "");
+  // listening on every interface, any name may reach it (the study token guards that case)
+  const anyHost = hosts.includes("0.0.0.0") || hosts.includes("::");
+  if (!anyHost && !isLoopback(name) && !hosts.includes(name)) return `Host "${host}" is not this server`;
+  const origin = req.headers.get("origin");
+  if (origin !== null) {
+    let o: string;
+    try {
+      o = new URL(origin).host;
+    } catch {
+      return `Origin "${origin}" is not a URL`;
+    }
+    if (o !== host) return `Origin "${origin}" is another site`;
+  }
+  return null;
 }
 
 const BASE_HEADERS: Record<string, string> = {
@@ -88,6 +123,10 @@ export function router(
     } catch {
       return httpError(400, "bad URL");
     }
+    if (opts.sameOrigin) {
+      const why = crossSiteReason(req, opts.sameOrigin.hosts);
+      if (why) return httpError(403, `cross-site request refused: ${why}`);
+    }
     if (opts.token) {
       const got = url.searchParams.get("token") ?? req.headers.get("x-study-token") ?? "";
       if (!safeEqual(got, opts.token)) {
@@ -109,6 +148,7 @@ export function router(
       try {
         return await r.handler(req, url, params);
       } catch (e) {
+        if (e instanceof HttpError) return httpError(e.status, e.message);
         onError(e);
         return httpError(500, "internal error");
       }
@@ -117,12 +157,34 @@ export function router(
   };
 }
 
-/** Reads a JSON request body (at most `maxBytes`); null when it is not valid JSON. */
+/**
+ * Reads a JSON request body; null when it is not valid JSON. Stops reading at `maxBytes` and throws
+ * {@linkcode HttpError} 413 (the router answers it), so an oversized body costs no more memory than the limit.
+ */
 export async function readJson(req: Request, maxBytes = 64 * 1024): Promise<unknown | null> {
-  const text = await req.text();
-  if (text.length > maxBytes) return null;
+  const tooLarge = () => new HttpError(413, `request body larger than ${maxBytes} bytes`);
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (req.body) {
+    const reader = req.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) bytes.set(c, o), o += c.length;
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return null;
   }

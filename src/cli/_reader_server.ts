@@ -54,6 +54,8 @@ export async function readManifest(studyDir: string): Promise<StudyManifest> {
 
 /** Options of {@linkcode readerHandler}. */
 export interface ReaderServerOptions {
+  /** Host names besides loopback that this server answers as (its --host), for the cross-site check. */
+  hosts?: readonly string[];
   /** Require the manifest's token on every request (when listening beyond loopback). */
   requireToken: boolean;
 }
@@ -177,5 +179,8 @@ export async function readerHandler(
       },
     },
   ];
-  return router(routes, { token: opts.requireToken ? manifest.token : null });
+  return router(routes, {
+    token: opts.requireToken ? manifest.token : null,
+    sameOrigin: { hosts: opts.hosts ?? [] },
+  });
 }

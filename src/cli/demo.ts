@@ -28,10 +28,10 @@ import { PRESETS } from "../models/config.ts";
 
 /**
  * Seconds the evaluation needs beside the synthetic-trained classifier: generating the export, loading,
- * features, fidelity and privacy metrics, the report, and four process starts (measured here: ~60-80 s on
- * the 2-core llvmpipe machine).
+ * features, fidelity and privacy metrics, the report, and two process starts (measured from a fresh clone on
+ * the idle 2-core llvmpipe machine: ~30 s; the rest is slack for a busier machine).
  */
-const EVAL_RESERVE_SECONDS = 90;
+const EVAL_RESERVE_SECONDS = 60;
 
 const USAGE = `usage: deno task demo [--out DIR] [--preset tiny|paper] [--data phantom|PATH] [--size PX]
   [--budget-minutes M] [--gan-minutes M] [--classifier-images N] [--fresh]`;

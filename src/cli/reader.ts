@@ -68,7 +68,7 @@ async function serve(studyDir: string): Promise<void> {
     fail(`--port must be 0..65535, got ${args.port}`);
   }
   const manifest = await readManifest(studyDir);
-  const handler = await readerHandler(studyDir, { requireToken });
+  const handler = await readerHandler(studyDir, { requireToken, hosts: args.host ? [args.host] : [] });
   const server = Deno.serve({
     hostname,
     port,
