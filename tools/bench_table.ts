@@ -22,13 +22,16 @@ for (const f of files) {
   console.log(`| --- | --- | --- | ${peers.map(() => "---").join(" | ")} |`);
   const ours = rows.filter((r) => r.impl === "medsynth");
   for (const r of ours) {
-    const speed = r.gflops != null
+    const speed = r.skipped
+      ? `skipped (${r.skipped})`
+      : r.gflops != null
       ? `${r.gflops.toFixed(1)} GFLOP/s`
       : r.images_per_s != null
       ? `${r.images_per_s.toFixed(1)} img/s`
       : "n/a";
     const ratios = peers.map((p) => {
       const q = rows.find((x) => x.impl === p && x.op === r.op && x.shape === r.shape);
+      if (q?.skipped) return `skipped (${q.skipped})`;
       return q?.ms != null && r.ms != null ? (q.ms / r.ms).toFixed(2) : "n/a";
     });
     console.log(`| ${r.op} | ${r.shape} | ${speed} | ${ratios.join(" | ")} |`);

@@ -134,6 +134,30 @@ export interface BenchRow {
   /** Images per second, for whole training-step rows. */
   images_per_s?: number | null;
   note?: string;
+  /** Why the row was not measured, e.g. "time budget" (then ms is null). */
+  skipped?: string;
+}
+
+/**
+ * Thrown by {@linkcode timePerRun} when the first runs show that the measurement would take longer than
+ * its budget: the row is written as skipped instead of holding up the whole benchmark.
+ */
+export class BudgetSkip extends Error {
+  constructor(readonly estimateMs: number, readonly budgetMs: number) {
+    super(
+      `skipped: the first runs predict ${(estimateMs / 1000).toFixed(0)} s, over the row budget of ` +
+        `${(budgetMs / 1000).toFixed(0)} s (--row-budget)`,
+    );
+    this.name = "BudgetSkip";
+  }
+}
+
+/** The row of a measurement that {@linkcode BudgetSkip} stopped. */
+export function skippedRow(
+  base: Pick<BenchRow, "op" | "shape" | "impl">,
+  e: BudgetSkip,
+): BenchRow {
+  return { ...base, ms: null, gflops: null, skipped: "time budget", note: e.message };
 }
 
 /** Median of a list. */
@@ -162,7 +186,9 @@ export function benchTable(rows: BenchRow[]): string {
     for (const i of impls) {
       const r = get(i);
       cells.push(
-        r?.gflops != null
+        r?.skipped
+          ? `skipped (${r.skipped})`
+          : r?.gflops != null
           ? r.gflops.toFixed(1)
           : r?.images_per_s != null
           ? `${r.images_per_s.toFixed(1)} img/s`
@@ -184,15 +210,23 @@ export function benchTable(rows: BenchRow[]): string {
  * `r` runs and waiting once. The wait itself costs ~11 ms on Deno, so fast ops are timed as the
  * difference between `2r` and `r` runs (the fixed cost cancels), with `r` grown until `r` runs take
  * `targetMs`. Ops slower than `targetMs` on their own are timed one run at a time.
+ *
+ * `budgetMs` bounds the whole measurement: the warm-up run and the first timed run predict its cost (a
+ * slow op takes `samples` more single runs, a fast one about 3 x targetMs per sample), and when that is
+ * over the budget it throws {@linkcode BudgetSkip} instead of going on.
  */
 export async function timePerRun(
   timeReps: (reps: number) => Promise<number>,
   samples = 5,
   targetMs = 150,
+  budgetMs = Infinity,
 ): Promise<number> {
-  await timeReps(1); // warm-up: compilation, first touch of buffers
+  const warm = await timeReps(1); // warm-up: compilation, first touch of buffers
+  if (warm > budgetMs) throw new BudgetSkip(warm * (samples + 2), budgetMs);
   let reps = 1;
   let t = await timeReps(1);
+  const predicted = warm + t + samples * Math.max(t, 3 * targetMs);
+  if (predicted > budgetMs) throw new BudgetSkip(predicted, budgetMs);
   while (t < targetMs && reps < 1 << 16) {
     reps *= t < targetMs / 8 ? 8 : 2;
     t = await timeReps(reps);

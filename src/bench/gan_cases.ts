@@ -39,7 +39,12 @@ export function ganShape(c: GanCase): string {
 const LABELS = 6; // the phantom's five subtypes + no finding
 
 /** Times one medsynth D + G step. */
-export async function benchGanMedsynth(gpu: Gpu, c: GanCase, samples = 3): Promise<BenchRow> {
+export async function benchGanMedsynth(
+  gpu: Gpu,
+  c: GanCase,
+  samples = 3,
+  budgetMs = Infinity,
+): Promise<BenchRow> {
   const p = 0.2;
   const data = makePhantom({
     resolution: c.cfg.resolution,
@@ -60,6 +65,7 @@ export async function benchGanMedsynth(gpu: Gpu, c: GanCase, samples = 3): Promi
     },
     samples,
     300,
+    budgetMs,
   );
   return {
     op: c.op,
@@ -72,7 +78,13 @@ export async function benchGanMedsynth(gpu: Gpu, c: GanCase, samples = 3): Promi
 }
 
 /** Times one D + G step of the tfjs peer on the current tfjs backend. */
-export async function benchGanTfjs(tf: typeof TF, c: GanCase, impl: string, samples = 3): Promise<BenchRow> {
+export async function benchGanTfjs(
+  tf: typeof TF,
+  c: GanCase,
+  impl: string,
+  samples = 3,
+  budgetMs = Infinity,
+): Promise<BenchRow> {
   const gan = buildTfjsGan(tf, c.cfg, LABELS);
   try {
     const ms = await timePerRun(
@@ -83,6 +95,7 @@ export async function benchGanTfjs(tf: typeof TF, c: GanCase, impl: string, samp
       },
       samples,
       300,
+      budgetMs,
     );
     return {
       op: c.op,

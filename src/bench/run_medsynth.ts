@@ -62,7 +62,7 @@ function prepare(gpu: Gpu, c: BenchCase, variant: ConvVariant): Prepared {
 export async function benchMedsynth(
   gpu: Gpu,
   c: BenchCase,
-  opts: { samples?: number; targetMs?: number; variant?: ConvVariant } = {},
+  opts: { samples?: number; targetMs?: number; variant?: ConvVariant; budgetMs?: number } = {},
 ): Promise<BenchRow> {
   const samples = opts.samples ?? 5;
   const variant = opts.variant ?? "auto";
@@ -75,7 +75,7 @@ export async function benchMedsynth(
     await gpu.sync();
     return performance.now() - t0;
   };
-  const ms = await timePerRun(timeReps, samples, opts.targetMs);
+  const ms = await timePerRun(timeReps, samples, opts.targetMs, opts.budgetMs);
   prep.dispose();
   return {
     op: c.op,

@@ -72,7 +72,7 @@ export async function benchTfjs(
   tf: Tf,
   c: BenchCase,
   impl: string,
-  opts: { samples?: number; targetMs?: number } = {},
+  opts: { samples?: number; targetMs?: number; budgetMs?: number } = {},
 ): Promise<BenchRow> {
   if (c.params.kind === "peak") {
     return {
@@ -101,6 +101,6 @@ export async function benchTfjs(
     last!.dispose();
     return performance.now() - t0;
   };
-  const ms = await timePerRun(timeReps, opts.samples ?? 5, opts.targetMs);
+  const ms = await timePerRun(timeReps, opts.samples ?? 5, opts.targetMs, opts.budgetMs);
   return { op: c.op, shape: c.shape, impl, ms, gflops: c.flops / ms / 1e6, ...(note ? { note } : {}) };
 }

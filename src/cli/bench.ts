@@ -1,6 +1,12 @@
 /**
  * `deno task bench [--quick] [--out FILE] [--impl medsynth,tfjs-webgpu,tfjs-wasm] [--filter OP]
- *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--samples N]`
+ *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--samples N]
+ *   [--row-budget SECONDS]`
+ *
+ * Every measurement (a row of one implementation) has a time budget (`--row-budget`, default 60 s): its
+ * warm-up and first timed run predict its cost, and a row that would take longer is written with
+ * `"skipped": "time budget"` instead of holding up the run (a slow peer used to keep it going for over
+ * 10 minutes on one row).
  *
  * Times medsynth's kernels against tfjs-webgpu on the same adapter and tfjs-wasm (SIMD, one
  * thread), after warm-up, median of several runs; prints a table and optionally writes JSON
@@ -11,7 +17,7 @@
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { benchCases, type BenchRow, benchTable } from "../bench/cases.ts";
+import { benchCases, type BenchRow, benchTable, BudgetSkip, skippedRow } from "../bench/cases.ts";
 import { benchDataCases, type DataBenchInputs } from "../bench/data_cases.ts";
 import { benchMedsynth } from "../bench/run_medsynth.ts";
 import { benchTfjs } from "../bench/run_tfjs.ts";
@@ -33,8 +39,28 @@ const { values: args } = parseArgs({
     "no-data": { type: "boolean", default: false },
     "no-gan": { type: "boolean", default: false },
     gan: { type: "string", default: "32,64" },
+    "row-budget": { type: "string", default: "60" },
   },
 });
+const budgetMs = Number(args["row-budget"]) * 1000;
+if (!(budgetMs > 0)) {
+  throw new Error(`--row-budget must be a number of seconds > 0, got ${args["row-budget"]}`);
+}
+
+/** Runs one measurement; a BudgetSkip becomes a skipped row, other errors a row with the error. */
+async function measure(
+  base: Pick<BenchRow, "op" | "shape" | "impl">,
+  f: () => Promise<BenchRow>,
+  keepErrors = false,
+): Promise<BenchRow> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof BudgetSkip) return skippedRow(base, e);
+    if (!keepErrors) throw e;
+    return { ...base, ms: null, gflops: null, note: String((e as Error).message) };
+  }
+}
 
 const impls = args.impl!.split(",");
 const samples = Number(args.samples);
@@ -47,15 +73,24 @@ const rows: BenchRow[] = [];
 const progress = (r: BenchRow) => {
   rows.push(r);
   console.log(
-    `  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${r.ms?.toFixed(2) ?? "n/a"} ms  ${
-      r.gflops?.toFixed(1) ?? "n/a"
-    } GFLOP/s`,
+    r.skipped
+      ? `  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${r.note}`
+      : `  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${r.ms?.toFixed(2) ?? "n/a"} ms  ${
+        r.gflops?.toFixed(1) ?? "n/a"
+      } GFLOP/s`,
   );
 };
 
 for (const impl of impls.filter((i) => i.startsWith("medsynth"))) {
   const variant = (impl === "medsynth" ? args.variant : impl.slice("medsynth-".length)) as ConvVariant;
-  for (const c of cases) progress(await benchMedsynth(gpu, c, { samples, variant }));
+  for (const c of cases) {
+    progress(
+      await measure(
+        { op: c.op, shape: c.shape, impl },
+        () => benchMedsynth(gpu, c, { samples, variant, budgetMs }),
+      ),
+    );
+  }
 }
 
 if (!args["no-data"] && impls.includes("medsynth")) {
@@ -78,9 +113,18 @@ const gans = args["no-gan"]
 const ganSamples = Math.min(samples, 3);
 const showGan = (r: BenchRow) => {
   progress(r);
-  console.log(`    ${r.images_per_s?.toFixed(1) ?? "n/a"} images/s`);
+  console.log(`    ${r.skipped ? `skipped (${r.note})` : `${r.images_per_s?.toFixed(1) ?? "n/a"} images/s`}`);
 };
-if (impls.includes("medsynth")) { for (const c of gans) showGan(await benchGanMedsynth(gpu, c, ganSamples)); }
+if (impls.includes("medsynth")) {
+  for (const c of gans) {
+    showGan(
+      await measure(
+        { op: c.op, shape: ganShape(c), impl: "medsynth" },
+        () => benchGanMedsynth(gpu, c, ganSamples, budgetMs),
+      ),
+    );
+  }
+}
 
 const tfImpls = impls.filter((i) => i.startsWith("tfjs-"));
 if (tfImpls.length) {
@@ -99,32 +143,22 @@ if (tfImpls.length) {
     if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to initialise`);
     await tf.ready();
     for (const c of gans) {
-      try {
-        showGan(await benchGanTfjs(tf, c, impl, ganSamples));
-      } catch (e) {
-        progress({
-          op: c.op,
-          shape: ganShape(c),
-          impl,
-          ms: null,
-          gflops: null,
-          note: String((e as Error).message),
-        });
-      }
+      showGan(
+        await measure(
+          { op: c.op, shape: ganShape(c), impl },
+          () => benchGanTfjs(tf, c, impl, ganSamples, budgetMs),
+          true,
+        ),
+      );
     }
     for (const c of cases) {
-      try {
-        progress(await benchTfjs(tf, c, impl, { samples }));
-      } catch (e) {
-        progress({
-          op: c.op,
-          shape: c.shape,
-          impl,
-          ms: null,
-          gflops: null,
-          note: String((e as Error).message),
-        });
-      }
+      progress(
+        await measure(
+          { op: c.op, shape: c.shape, impl },
+          () => benchTfjs(tf, c, impl, { samples, budgetMs }),
+          true,
+        ),
+      );
     }
   }
 }
