@@ -202,3 +202,23 @@ Deno.test("writeLabels: every format reads back to the same labels", () => {
   }
   assertThrows(() => writeLabels("chestxray14", ["Flu"], []), Error, /Flu are not findings/);
 });
+
+Deno.test("label CSV: a duplicate header column and No Finding mixed with findings are named errors", () => {
+  assertThrows(
+    () => parseCsv("Image Index,Patient ID,Image Index\na.png,1,b.png\n", "dup.csv"),
+    Error,
+    /dup\.csv line 1: the header names column "Image Index" twice/,
+  );
+  const csv = "Image Index,Finding Labels,Patient ID\na.png,No Finding|Atelectasis,7\n";
+  let msg = "";
+  try {
+    parseLabels(csv, { file: "Data_Entry.csv" });
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(
+    /Data_Entry\.csv line 2: "No Finding\|Atelectasis" combines "No Finding" with findings/.test(msg),
+    msg,
+  );
+  assert(!msg.includes("unknown finding"), `"No Finding" is a known label: ${msg}`);
+});

@@ -162,6 +162,10 @@ export function parseCsv(text: string, file = "CSV"): CsvTable {
   const { rows, lines } = parseCsvRows(text, file);
   if (rows.length === 0) throw new Error(`${file}: empty CSV (no header row)`);
   const header = rows[0].map((h) => h.trim());
+  const dup = header.find((h, i) => h !== "" && header.indexOf(h) !== i);
+  if (dup !== undefined) {
+    throw new Error(`${file} line ${lines[0]}: the header names column "${dup}" twice; rename or remove one`);
+  }
   const out: CsvTable = { header, rows: [], lines: [] };
   for (let r = 1; r < rows.length; r++) {
     if (rows[r].length !== header.length) {
@@ -299,6 +303,12 @@ function readChestXray14(csv: CsvTable, file: string): LabelTable {
     if (f !== "No Finding") {
       for (const name of f.split("|").map((s) => s.trim())) {
         const j = index.get(name);
+        if (name === "No Finding") {
+          throw new Error(
+            `${file} line ${line}: "${f}" combines "No Finding" with findings; a row is either "No Finding" ` +
+              `alone or findings joined with "|"`,
+          );
+        }
         if (j === undefined) {
           throw new Error(
             `${file} line ${line}: unknown finding "${name}" in "${f}"; known: ${
