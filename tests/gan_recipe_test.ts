@@ -11,6 +11,7 @@ import { adcTargets, emaDecayAt, GanTrainer, initAuxBias, type LossReport } from
 import { Discriminator } from "../src/models/discriminator.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
+import { quickSetup } from "./_gan_setup.ts";
 
 Deno.test("ADC targets: D learns [y_real, 0] and [0, y_fake], G is pushed to [y_fake, 0]", () => {
   const L = 3;
@@ -92,20 +93,7 @@ Deno.test("ADC head: 2L outputs start at the log-odds of half each label's frequ
 
 Deno.test("a short ADC run: finite losses, D's label loss on generated images logged, no allocation after step 1", async () => {
   const gpu = await testGpu();
-  const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 240 } as PhantomLabelSpec;
-  const data = makePhantom({ resolution: 16, labels, seed: 3 });
-  const cfg = resolveGanConfig({
-    resolution: 16,
-    gChannels: [32, 16, 8],
-    dChannels: [32, 16, 8],
-    latentDim: 16,
-    dFeatures: 32,
-    batchSize: 8,
-    logEvery: 10,
-    auxLoss: "adc",
-    emaRampup: 0.05,
-    emaDecay: 0.999,
-  });
+  const { data, cfg } = quickSetup({ auxLoss: "adc", emaRampup: 0.05, emaDecay: 0.999 });
   const tr = new GanTrainer(gpu, cfg, data);
   tr.trainStep();
   await tr.readLosses();

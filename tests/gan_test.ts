@@ -10,7 +10,6 @@
 import type { Gpu, Recorder } from "../src/gpu/gpu.ts";
 import type { Tensor } from "../src/gpu/tensor.ts";
 import type { ParamStore } from "../src/gpu/params.ts";
-import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
 import { type GanConfig, PRESETS, resolveGanConfig } from "../src/models/config.ts";
 import { Generator } from "../src/models/generator.ts";
 import { auxOutputs, Discriminator } from "../src/models/discriminator.ts";
@@ -21,6 +20,7 @@ import type { DiscriminatorPass } from "../src/models/discriminator.ts";
 import type { ProgressivePhase } from "../src/nn/blend.ts";
 import { Rng } from "../src/util/rng.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { quickSetup } from "./_gan_setup.ts";
 import { testGpu } from "./_util.ts";
 
 const L = 3, N = 4;
@@ -215,25 +215,6 @@ for (const auxLoss of ["ac", "adc"] as const) {
     await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
     assertDirectional(results);
   });
-}
-
-/** A small phantom and a config that trains in seconds. */
-function quickSetup(over: Record<string, unknown> = {}) {
-  const labels = { ...DEFAULT_PHANTOM_CONFIG.labels, count: 240 } as PhantomLabelSpec;
-  const data = makePhantom({ resolution: 16, labels, seed: 3 });
-  const cfg = resolveGanConfig({
-    resolution: 16,
-    gChannels: [32, 16, 8],
-    dChannels: [32, 16, 8],
-    latentDim: 16,
-    dFeatures: 32,
-    batchSize: 8,
-    logEvery: 10,
-    lrD: 1e-3,
-    lrG: 1e-3,
-    ...over,
-  });
-  return { data, cfg };
 }
 
 Deno.test("a short run on the phantom learns (D's aux loss on real images drops), allocates nothing after the first step", async () => {
