@@ -2,7 +2,7 @@
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { reportFixture } from "./_report_fixture.ts";
 import { renderReport, undefinedReason } from "../src/report/html.ts";
-import { curveForReport, parseResults, type Results } from "../src/report/results.ts";
+import { curveForReport, parseResults, type Results, shareableResults } from "../src/report/results.ts";
 import { esc, fmt, fmtSig, intervalChart, lineChart, niceTicks, rocChart } from "../src/report/plots.ts";
 import { imageStrip } from "../src/report/images.ts";
 import { decodePng } from "../src/data/png.ts";
@@ -212,4 +212,39 @@ Deno.test("report: label fidelity vs images seen is plotted when the run measure
   assert(h.includes("Label fidelity vs images seen"), "chart title");
   assert(h.includes("mean on real images"), "the ceiling series");
   for (const n of names) assert(h.includes(`>${n}<`), `legend names ${n}`);
+});
+
+Deno.test("report: the shareable form has no real image and no local path; the full one says it has real images", () => {
+  const secret = "/home/hospital/ward7/patients";
+  const full: Results = {
+    ...fixture.results,
+    run: { name: "example", dir: `${secret}/run` },
+    dataset: { ...fixture.results.dataset, source: secret },
+    config: {
+      ...fixture.results.config,
+      data: { ...fixture.results.config.data, source: secret },
+      evaluation: { ...fixture.results.config.evaluation, syntheticSource: `${secret}/run/synthetic` },
+    },
+  };
+  const realImages = [
+    ...(full.grids?.rows.map((g) => g.real).filter((x): x is string => x !== null) ?? []),
+    ...full.gallery.map((p) => p.train.image),
+  ];
+  assert(realImages.length > 0 && full.gallery.length > 0, "the fixture has real images to leave out");
+  const fullHtml = renderReport(full);
+  assert(
+    fullHtml.includes("Contains real images") && realImages.every((u) => fullHtml.includes(u)),
+    "full form",
+  );
+  const shared = shareableResults(full);
+  const text = JSON.stringify(shared), html = renderReport(shared);
+  for (const out of [text, html]) {
+    assert(!out.includes(secret), "a local path leaked");
+    for (const u of realImages) assert(!out.includes(u), "a real image leaked");
+  }
+  assert(html.includes("Shareable form") && !html.includes("Contains real images"));
+  const synth = full.grids!.rows.map((g) => g.synthetic).filter((x): x is string => x !== null);
+  assert(synth.length > 0 && synth.every((u) => html.includes(u)), "synthetic images stay");
+  assertEquals(shared.utility, full.utility, "metrics stay");
+  checkBalanced(html);
 });

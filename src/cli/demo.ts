@@ -178,7 +178,8 @@ const u = r.utility;
 const lfLast = r.training.labelFidelity?.at(-1);
 console.log(`
 medsynth demo done in ${((performance.now() - t0) / 60000).toFixed(1)} min
-  report:   ${join(dir, "report.html")}
+  report:   ${join(dir, "report.html")} (shows real images: keep it with the data)
+  to share: ${join(dir, "report_shareable.html")} (no real image, no local path)
   results:  ${join(dir, "results.json")}
   synthetic dataset: ${join(dir, "synthetic")}
   mean AUROC trained on real (TRTR):      ${f(u.trtr.mean)}

@@ -2,12 +2,14 @@
  * `deno task report --run DIR [--results FILE] [--out FILE]`
  *
  * Renders a results.json (default DIR/results.json, written by `deno task evaluate`) as a self-contained
- * HTML report (default DIR/report.html, written atomically): inline images and charts, no network.
+ * HTML report (default DIR/report.html, written atomically): inline images and charts, no network. It shows
+ * real images and says so at the top; beside it the shareable form (report_shareable.html and
+ * results_shareable.json: no real pixels, no local paths) is written for sharing.
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { renderReport } from "../report/html.ts";
-import { parseResults } from "../report/results.ts";
+import { parseResults, shareableResults } from "../report/results.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 import { exists, readJson } from "./_run_dir.ts";
 
@@ -35,7 +37,13 @@ async function main(argv: string[]): Promise<number> {
   const results = parseResults(await readJson(src), src);
   const out = a.out ?? (a.run ? join(a.run, "report.html") : src.replace(/\.json$/, "") + ".html");
   await writeFileAtomic(out, renderReport(results));
-  console.error(`wrote ${out}`);
+  const shared = shareableResults(results);
+  const base = out.replace(/\.html$/, "");
+  await writeFileAtomic(`${base}_shareable.html`, renderReport(shared));
+  await writeFileAtomic(join(dirname(out), "results_shareable.json"), JSON.stringify(shared, null, 2) + "\n");
+  console.error(
+    `wrote ${out} (shows real images) and ${base}_shareable.html + results_shareable.json (to share)`,
+  );
   return 0;
 }
 

@@ -794,6 +794,11 @@ export function renderReport(r: Results): string {
     `<p class="lead">Can these synthetic images stand in for the real ones? This report checks three things: ` +
     `<b>utility</b> (a classifier trained on synthetic images, tested on real ones), <b>fidelity</b> (do they look ` +
     `alike to that classifier) and <b>privacy</b> (are training images copied).</p>`,
+    r.shareable
+      ? `<p class="lead"><b>Shareable form</b>: no real image and no local path of the input is in this file.</p>`
+      : `<p class="lead" style="color:var(--bad)"><b>Contains real images</b> of the input data (example strips ` +
+        `and the nearest-neighbour gallery): keep it where the data may be. Share <code>report_shareable.html</code> ` +
+        `instead.</p>`,
     headline(r),
     notes,
     gridsSection(r),

@@ -335,6 +335,42 @@ export interface Results {
   inceptionFid: InceptionFid | null;
   /** Free-text remarks (warnings, caveats) shown in the report. */
   notes: string[];
+  /**
+   * True for the shareable form ({@linkcode shareableResults}): no real pixels, no local paths. Absent or
+   * false: the full form, which shows real images.
+   */
+  shareable?: boolean;
+}
+
+/**
+ * The form of a results document that may leave the hospital: every real image (the real strips of the
+ * image grids, the nearest-real-neighbour gallery) and every local path (run folder, data source, synthetic
+ * export folder, data spec) removed; the metrics, synthetic images and privacy figures stay.
+ */
+export function shareableResults(r: Results): Results {
+  const local = (v: string) => (v === "phantom" ? v : "(local data, not shared)");
+  const data = r.config.data ? { ...r.config.data } : null;
+  if (data && typeof data.source === "string") data.source = local(data.source);
+  return {
+    ...structuredClone(r),
+    run: { name: r.run.name, dir: null },
+    config: {
+      ...structuredClone(r.config),
+      data,
+      evaluation: { ...structuredClone(r.config.evaluation), syntheticSource: "the run's synthetic export" },
+    },
+    dataset: { ...structuredClone(r.dataset), source: local(r.dataset.source) },
+    grids: r.grids
+      ? { ...r.grids, rows: r.grids.rows.map((g) => ({ ...g, real: null, realCount: 0 })) }
+      : null,
+    gallery: [],
+    notes: [
+      ...r.notes,
+      "Shareable form: real images (the real example strips and the nearest-neighbour gallery) and local " +
+      "paths are left out; the privacy figures are computed on them all the same.",
+    ],
+    shareable: true,
+  };
 }
 
 /** A finite number, or null (NaN / infinities / undefined become null). */
