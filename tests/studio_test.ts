@@ -210,6 +210,11 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     }
     const results = parseResults(JSON.parse(new TextDecoder().decode(zip["medsynth-run/results.json"])));
     assert.equal(results.schema, RESULTS_SCHEMA);
+    // the zip leaves the page: its results and report are the shareable forms (no real image)
+    assert.equal(results.shareable, true);
+    assert.deepEqual(results.gallery, []);
+    assert.ok(results.grids === null || results.grids.rows.every((g) => g.real === null));
+    assert.ok(new TextDecoder().decode(zip["medsynth-run/report.html"]).includes("Shareable form"));
     assert.equal(results.dataset.real.train.images, sp.train.length);
     assert.deepEqual(results.dataset.labelNames, ref.labelNames);
     for (const split of ["train", "valid", "test"] as const) {

@@ -17,7 +17,7 @@ import { decodeCheckpoint } from "../train/checkpoint.ts";
 import { GeneratorSampler } from "../train/sampler.ts";
 import { evaluate, parseMetricsJsonl } from "../eval/evaluate.ts";
 import { renderReport } from "../report/html.ts";
-import type { Results } from "../report/results.ts";
+import { parseResults, type Results, shareableResults } from "../report/results.ts";
 import { type FolderFile, loadFolderDataset } from "./folder.ts";
 import { listAll, readStoreJson, RUN_FILES, type RunStore, writeStoreJson } from "./run_store.ts";
 
@@ -160,7 +160,9 @@ export async function evaluateRun(
 /**
  * The whole run folder as a zip under `<prefix>/` (config, data, metrics, checkpoints, samples,
  * generator.ckpt, synthetic/, results.json, report.html): unzipped, it is a run folder the CLIs accept.
- * Checkpoints are left out unless `checkpoints` (they only matter to continue training).
+ * Checkpoints are left out unless `checkpoints` (they only matter to continue training). The zip leaves the
+ * page, so results.json and report.html go in their shareable form (no real image, no local path; see
+ * shareableResults) and the decoded real images never.
  */
 export async function zipRun(
   store: RunStore,
@@ -171,7 +173,14 @@ export async function zipRun(
   for (const p of await listAll(store)) {
     if (!opts.checkpoints && p.startsWith(`${RUN_FILES.checkpoints}/`)) continue;
     if (p.endsWith(".msdc")) continue; // the decoded real images stay on this machine
-    files[`${prefix}/${p}`] = (await store.read(p))!;
+    if (p === RUN_FILES.report) continue; // rendered below from the shareable results
+    let bytes = (await store.read(p))!;
+    if (p === RUN_FILES.results) {
+      const shared = shareableResults(parseResults(JSON.parse(new TextDecoder().decode(bytes)), p));
+      bytes = new TextEncoder().encode(JSON.stringify(shared, null, 2) + "\n");
+      files[`${prefix}/${RUN_FILES.report}`] = new TextEncoder().encode(renderReport(shared));
+    }
+    files[`${prefix}/${p}`] = bytes;
   }
   return zipSync(files, { level: 6 });
 }
