@@ -8,7 +8,7 @@
  */
 import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.ts";
-import { type LabelOptions, type LabelTable, parseLabels } from "../data/labels.ts";
+import { decodeCsvText, type LabelOptions, type LabelTable, parseLabels } from "../data/labels.ts";
 import { type DecodedImage, decodeImage, isPng, toModelInput } from "../data/png.ts";
 import { isJpeg } from "../data/jpeg.ts";
 import { DicomError, dicomToImage } from "../data/dicom.ts";
@@ -74,14 +74,16 @@ export async function readLabelTable(
   opts: ReadLabelsOptions = {},
 ): Promise<{ table: LabelTable; csvPath: string; patientMapPath: string | null }> {
   const csvPath = await findLabelCsv(path);
-  const text = await Deno.readTextFile(csvPath);
+  const text = decodeCsvText(await Deno.readFile(csvPath), csvPath);
   let patientMapPath: string | null = opts.patientMapPath ?? null;
   if (!patientMapPath) {
     const p = join(dirname(csvPath), "patients.csv");
     if ((await statOrNull(p))?.isFile) patientMapPath = p;
   }
   // only RSNA reads the map; other formats ignore it
-  const patientMap = patientMapPath ? await Deno.readTextFile(patientMapPath) : undefined;
+  const patientMap = patientMapPath
+    ? decodeCsvText(await Deno.readFile(patientMapPath), patientMapPath)
+    : undefined;
   const table = parseLabels(text, {
     ...opts,
     file: csvPath,

@@ -7,6 +7,10 @@
 
 import jpeg from "jpeg-js";
 import { Decoder as JpegLosslessDecoder } from "jpeg-lossless-decoder-js";
+import { type CodestreamDims, jpegFrameHeader } from "./jpeg.ts";
+import { describeThrown } from "./_dicom_error.ts";
+
+export type { CodestreamDims };
 
 /** Integer sample arrays a decoder may return. */
 export type IntSamples = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
@@ -147,13 +151,26 @@ export async function decodeJpegBaseline(src: Uint8Array, g: FrameGeometry): Pro
 
 /** The sample precision in the JPEG SOF marker (8 when not found: let the decoder complain). */
 function jpegPrecision(src: Uint8Array): number {
-  for (let i = 2; i + 4 < src.length;) {
-    if (src[i] !== 0xff) return 8;
-    const m = src[i + 1];
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return src[i + 4];
-    i += 2 + ((src[i + 2] << 8) | src[i + 3]);
+  return jpegFrameHeader(src)?.precision ?? 8;
+}
+
+/** The image size of a JPEG 2000 codestream (SOC then the SIZ marker segment); null when absent. */
+function j2kSize(src: Uint8Array): CodestreamDims | null {
+  if (src.length < 42 || src[0] !== 0xff || src[1] !== 0x4f || src[2] !== 0xff || src[3] !== 0x51) {
+    return null;
   }
-  return 8;
+  const dv = new DataView(src.buffer, src.byteOffset, src.length);
+  return {
+    width: dv.getUint32(8) - dv.getUint32(16),
+    height: dv.getUint32(12) - dv.getUint32(20),
+    components: dv.getUint16(40),
+    precision: (src[42] & 0x7f) + 1,
+  };
+}
+
+/** The size a compressed frame declares for itself (JPEG family or JPEG 2000), or null when unknown. */
+export function codestreamDims(src: Uint8Array): CodestreamDims | null {
+  return jpegFrameHeader(src) ?? j2kSize(src);
 }
 
 /** JPEG Lossless, Process 14 (any predictor). */
@@ -235,9 +252,23 @@ async function runWasm(
   const mod = await loadModule(key);
   const dec = new mod[cls]();
   codecLog.length = 0;
+  let thrown = false;
   try {
     dec.getEncodedBuffer(src.length).set(src);
-    dec.decode();
+    try {
+      dec.decode();
+    } catch (e) {
+      thrown = true;
+      // a C++ exception escapes as a bare number; the module may hold its half-built state, so the next
+      // frame gets a fresh instance
+      modules.delete(key);
+      const errors = codecLog.filter((l) => /error/i.test(l)).map((l) => l.replace("[ERROR]", "").trim());
+      if (e instanceof Error) throw e;
+      throw new Error(
+        `the ${CODEC_NAMES[key]} decoder rejected the compressed data (corrupt or truncated codestream` +
+          `${errors.length ? `: ${errors.join("; ")}` : ""}; internal code ${String(e)})`,
+      );
+    }
     const info = dec.getFrameInfo();
     if (!(info.width > 0 && info.height > 0)) {
       const errors = codecLog.filter((l) => /error/i.test(l)).map((l) => l.replace("[ERROR]", "").trim())
@@ -249,9 +280,21 @@ async function runWasm(
     const interleave = dec.getInterleaveMode ? dec.getInterleaveMode() : 1;
     return { bytes: dec.getDecodedBuffer().slice(), info, interleave };
   } finally {
-    dec.delete();
+    try {
+      dec.delete();
+    } catch (e) {
+      // after a C++ exception the instance may not free cleanly; that module is dropped above
+      if (!thrown) console.warn(`${CODEC_NAMES[key]} decoder: freeing failed: ${describeThrown(e)}`);
+    }
   }
 }
+
+/** The libraries behind the WASM codecs, for messages. */
+const CODEC_NAMES: Record<CodecKey, string> = {
+  charls: "JPEG-LS (CharLS)",
+  openjpeg: "JPEG 2000 (OpenJPEG)",
+  "libjpeg-turbo": "JPEG (libjpeg-turbo)",
+};
 
 /** Wraps decoded bytes as the integer type the frame info says. */
 function typed(bytes: Uint8Array, info: WasmFrameInfo): IntSamples {

@@ -238,9 +238,24 @@ export class HeaderReader {
     return el !== undefined && el.length > 0;
   }
 
+  /** Refuses an element whose value runs past the end of the file (dicom-parser would throw a string). */
+  private inFile(tag: string): void {
+    const el = this.ds.elements[tag];
+    if (el && el.dataOffset + el.length > this.ds.byteArray.length) {
+      throw new DicomError(
+        this.file,
+        `truncated file: element ${
+          tagLabel(tag)
+        } declares ${el.length} bytes at byte ${el.dataOffset}, past ` +
+          `the end of the file (${this.ds.byteArray.length} bytes); copy or download the file again`,
+      );
+    }
+  }
+
   /** A string value (trimmed), or undefined when absent or empty. */
   str(tag: string): string | undefined {
     if (!this.has(tag)) return undefined;
+    this.inFile(tag);
     const s = this.ds.string(tag);
     return s === undefined || s === "" ? undefined : s.trim();
   }
@@ -250,6 +265,7 @@ export class HeaderReader {
     const el = this.ds.elements[tag];
     if (!el || el.length === 0) return undefined;
     if (el.length < 2) throw this.bad(tag, field, `${el.length}-byte value, expected US (2 bytes)`);
+    this.inFile(tag);
     return this.ds.uint16(tag);
   }
 

@@ -11,8 +11,9 @@
  * @module
  */
 
-import { describeThrown, DicomError } from "./_dicom_error.ts";
+import { DicomError, explainCodecError } from "./_dicom_error.ts";
 import {
+  codestreamDims,
   type DecodedSamples,
   decodeJpeg2000,
   decodeJpegBaseline,
@@ -30,6 +31,7 @@ import {
   noPixelDataMessage,
   parseDataSet,
   type PixelCodec,
+  tagLabel,
   TRANSFER_SYNTAX_TABLE,
   type TransferSyntax,
   transferSyntaxOf,
@@ -53,6 +55,12 @@ import { resizeImage } from "./resize.ts";
 
 export { DicomError };
 export type { CodecModuleOptions, TransferSyntax, ValueStats };
+
+/**
+ * The most samples one frame may have (2^27, e.g. 11585 x 11585 grey): a header beyond it is refused
+ * before any allocation. Large images in DICOM (whole-slide pathology) come as tiles in frames.
+ */
+export const MAX_FRAME_SAMPLES: number = 2 ** 27;
 
 /** The header fields that decide how pixels decode, plus the file's display windows. */
 export interface DicomHeader {
@@ -199,6 +207,14 @@ export function parseDicom(bytes: Uint8Array, name = "<bytes>"): DicomImage {
   if (samplesPerPixel !== 1 && samplesPerPixel !== 3) {
     throw h.bad("x00280002", "SamplesPerPixel", `${samplesPerPixel} (supported: 1 grey, 3 colour)`);
   }
+  if (rows * columns * samplesPerPixel > MAX_FRAME_SAMPLES) {
+    throw h.bad(
+      "x00280010",
+      "Rows/Columns",
+      `${rows} x ${columns} x ${samplesPerPixel} samples per frame, more than this reader decodes ` +
+        `(${MAX_FRAME_SAMPLES})`,
+    );
+  }
   const header: DicomHeader = {
     rows,
     columns,
@@ -323,7 +339,9 @@ async function decodeContainers(img: DicomImage, frames?: readonly number[]): Pr
       if (e instanceof DicomError) throw e;
       throw new DicomError(
         img.name,
-        `cannot decode frame ${f} (${h.transferSyntax.name}, ${h.transferSyntax.uid}): ${describeThrown(e)}`,
+        `cannot decode frame ${f} (${h.transferSyntax.name}, ${h.transferSyntax.uid}): ${
+          explainCodecError(e)
+        }`,
       );
     }
   }
@@ -360,6 +378,7 @@ async function decodeOne(
     }
     return { data: raw, shiftHighBit: true, colorSpace };
   } else {
+    checkCodestream(img, it.codec, src!, f);
     const dec = await runCodec(it.codec, src!, h);
     if (dec.width !== h.columns || dec.height !== h.rows) {
       throw new Error(
@@ -378,6 +397,37 @@ async function decodeOne(
     }
     if (dec.rgb) colorSpace = "RGB";
     return { data: data.subarray(0, n * spp), shiftHighBit: false, colorSpace };
+  }
+}
+
+/**
+ * Compares the codestream's own header (JPEG SOF, JPEG-LS SOF55, JPEG 2000 SIZ) with Rows/Columns/
+ * SamplesPerPixel before the codec allocates anything for it, and refuses RLE data that cannot expand to
+ * the header's size (PackBits expands at most 64-fold). A mismatch is a corrupt header or codestream.
+ */
+function checkCodestream(img: DicomImage, codec: PixelCodec, src: Uint8Array, f: number): void {
+  const h = img.header;
+  if (codec === "rle") {
+    const segments = h.samplesPerPixel * Math.ceil(h.bitsAllocated / 8);
+    if (h.rows * h.columns * segments > 64 * src.length) {
+      throw new DicomError(
+        img.name,
+        `Rows x Columns (0028,0010/0011) say ${h.rows} x ${h.columns}, but frame ${f} has only ${src.length} ` +
+          "bytes of RLE data, too few for that many pixels; the header or the Pixel Data is corrupt",
+      );
+    }
+    return;
+  }
+  const dims = codestreamDims(src);
+  if (!dims) return; // no header found: the codec reports what is wrong
+  if (dims.width !== h.columns || dims.height !== h.rows || dims.components !== h.samplesPerPixel) {
+    throw new DicomError(
+      img.name,
+      `frame ${f}: the ${h.transferSyntax.name} codestream is ${dims.width} x ${dims.height} with ` +
+        `${dims.components} component(s), but the header says Columns x Rows (0028,0011/0010) ` +
+        `${h.columns} x ${h.rows} and SamplesPerPixel (0028,0002) ${h.samplesPerPixel}; the header or ` +
+        "the Pixel Data is corrupt, re-export the file",
+    );
   }
 }
 
@@ -521,7 +571,8 @@ function paletteLuts(img: DicomImage): [PaletteLut, PaletteLut, PaletteLut] {
   const tags = [["x00281101", "x00281201"], ["x00281102", "x00281202"], ["x00281103", "x00281203"]];
   return tags.map(([dTag, dataTag]) => {
     const desc = ds.elements[dTag], data = ds.elements[dataTag];
-    if (!desc || !data || desc.length < 6) {
+    const inFile = (el: DpElement) => el.dataOffset + el.length <= ds.byteArray.length;
+    if (!desc || !data || desc.length < 6 || !inFile(desc) || !inFile(data)) {
       throw new DicomError(
         img.name,
         "PALETTE COLOR image without a complete Palette Color Lookup Table (0028,1101-1203); decode the " +
@@ -531,6 +582,13 @@ function paletteLuts(img: DicomImage): [PaletteLut, PaletteLut, PaletteLut] {
     const entries = ds.uint16(dTag, 0) || 65536;
     const firstMapped = ds.uint16(dTag, 1)!;
     const bits = ds.uint16(dTag, 2)!;
+    if (data.length < 2 * entries && !(bits <= 8 && data.length === entries)) {
+      throw new DicomError(
+        img.name,
+        `the Palette Color Lookup Table ${tagLabel(dataTag)} has ${data.length} bytes, but its descriptor ` +
+          `${tagLabel(dTag)} says ${entries} entries; the header is corrupt, re-export the file`,
+      );
+    }
     const lut = new Uint16Array(entries);
     if (bits <= 8 && data.length === entries) {
       for (let i = 0; i < entries; i++) lut[i] = ds.byteArray[data.dataOffset + i];

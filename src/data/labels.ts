@@ -6,6 +6,45 @@
  * @module
  */
 
+/** A label CSV that cannot be used: the message names the file, the line when there is one, and the fix. */
+export class LabelError extends Error {
+  /** Creates the error; the message already names the file (and line). */
+  constructor(message: string) {
+    super(message);
+    this.name = "LabelError";
+  }
+}
+
+/**
+ * CSV bytes to text. Invalid UTF-8 is an error naming the line and column, not a silent U+FFFD: a
+ * rewritten Patient ID would merge or split patients and so break the patient-level split.
+ */
+export function decodeCsvText(bytes: Uint8Array, file = "CSV"): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    let start = 0, line = 1, lineStart = 0;
+    // the first byte where strict decoding of a growing prefix fails, found line by line
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(start, i));
+        } catch {
+          break;
+        }
+        start = i + 1, lineStart = i + 1, line++;
+      }
+    }
+    const row = new TextDecoder().decode(bytes.subarray(lineStart, Math.min(bytes.length, lineStart + 200)));
+    const col = row.indexOf("\ufffd");
+    const field = row.slice(0, col).split(",").length;
+    throw new LabelError(
+      `${file} line ${line}: invalid UTF-8 in field ${field} (character ${col + 1}); the CSV must be UTF-8 ` +
+        "(re-save it as UTF-8; ids are kept byte for byte, never rewritten)",
+    );
+  }
+}
+
 /** A label-table format (the dataset formats minus the phantom). */
 export type LabelFormat = "chestxray14" | "chexpert" | "rsna" | "plain";
 
@@ -118,7 +157,7 @@ export function parseCsvRows(text: string, file = "CSV"): { rows: string[][]; li
       cell = "";
       i++;
       for (;;) {
-        if (i >= n) throw new Error(`${file} line ${qLine}: unterminated quoted field`);
+        if (i >= n) throw new LabelError(`${file} line ${qLine}: unterminated quoted field`);
         const d = text[i];
         if (d === '"') {
           if (text[i + 1] === '"') {
@@ -135,7 +174,7 @@ export function parseCsvRows(text: string, file = "CSV"): { rows: string[][]; li
       }
       while (i < n && (text[i] === " " || text[i] === "\t")) i++;
       if (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") {
-        throw new Error(`${file} line ${line}: unexpected text after a closing quote`);
+        throw new LabelError(`${file} line ${line}: unexpected text after a closing quote`);
       }
       continue;
     }
@@ -160,16 +199,18 @@ export function parseCsvRows(text: string, file = "CSV"): { rows: string[][]; li
 /** Parses a CSV with a header row; every data row must have as many fields as the header. */
 export function parseCsv(text: string, file = "CSV"): CsvTable {
   const { rows, lines } = parseCsvRows(text, file);
-  if (rows.length === 0) throw new Error(`${file}: empty CSV (no header row)`);
+  if (rows.length === 0) throw new LabelError(`${file}: empty CSV (no header row)`);
   const header = rows[0].map((h) => h.trim());
   const dup = header.find((h, i) => h !== "" && header.indexOf(h) !== i);
   if (dup !== undefined) {
-    throw new Error(`${file} line ${lines[0]}: the header names column "${dup}" twice; rename or remove one`);
+    throw new LabelError(
+      `${file} line ${lines[0]}: the header names column "${dup}" twice; rename or remove one`,
+    );
   }
   const out: CsvTable = { header, rows: [], lines: [] };
   for (let r = 1; r < rows.length; r++) {
     if (rows[r].length !== header.length) {
-      throw new Error(
+      throw new LabelError(
         `${file} line ${lines[r]}: malformed row: ${rows[r].length} fields, the header has ${header.length}`,
       );
     }
@@ -196,7 +237,7 @@ export function detectLabelFormat(header: readonly string[], file = "CSV"): Labe
   if (h.has("Path") && CHEXPERT_LABELS.some((l) => h.has(l))) return "chexpert";
   if (header.length === 2 && header[0].trim() === "ID" && header[1].trim() === "Label") return "rsna";
   if (findColumn(header, PATH_COLUMNS) >= 0) return "plain";
-  throw new Error(
+  throw new LabelError(
     `${file}: cannot tell the label format from the header [${header.join(", ")}]; expected ` +
       `ChestX-ray14 (Image Index, Finding Labels, Patient ID), CheXpert (Path, ...), RSNA (ID, Label) or a ` +
       `plain CSV with a path column (${PATH_COLUMNS.join("/")}); or pass the format explicitly`,
@@ -256,10 +297,10 @@ export function parseLabels(text: string, opts: LabelOptions = {}): LabelTable {
       table = readPlain(csv, file, opts);
       break;
     default:
-      throw new Error(`${file}: unknown label format "${format}"`);
+      throw new LabelError(`${file}: unknown label format "${format}"`);
   }
   if (table.entries.length === 0) {
-    throw new Error(
+    throw new LabelError(
       `${file}: no labelled images${table.dropped.length ? ` (${table.dropped.length} dropped)` : ""}`,
     );
   }
@@ -269,7 +310,7 @@ export function parseLabels(text: string, opts: LabelOptions = {}): LabelTable {
 function requireColumns(csv: CsvTable, names: string[], file: string): number[] {
   return names.map((n) => {
     const i = csv.header.indexOf(n);
-    if (i < 0) throw new Error(`${file}: missing column "${n}" (header: ${csv.header.join(", ")})`);
+    if (i < 0) throw new LabelError(`${file}: missing column "${n}" (header: ${csv.header.join(", ")})`);
     return i;
   });
 }
@@ -283,7 +324,7 @@ function checkDuplicate(
 ): void {
   const prev = seen.get(id);
   if (prev !== undefined) {
-    throw new Error(`${file} line ${line}: duplicate ${what} "${id}" (first on line ${prev})`);
+    throw new LabelError(`${file} line ${line}: duplicate ${what} "${id}" (first on line ${prev})`);
   }
   seen.set(id, line);
 }
@@ -296,7 +337,7 @@ function readChestXray14(csv: CsvTable, file: string): LabelTable {
   csv.rows.forEach((row, r) => {
     const line = csv.lines[r];
     const source = row[ci];
-    if (!source) throw new Error(`${file} line ${line}: empty "Image Index"`);
+    if (!source) throw new LabelError(`${file} line ${line}: empty "Image Index"`);
     checkDuplicate(seen, source, line, file);
     const labels = new Uint8Array(CHESTXRAY14_LABELS.length);
     const f = row[cf];
@@ -304,13 +345,13 @@ function readChestXray14(csv: CsvTable, file: string): LabelTable {
       for (const name of f.split("|").map((s) => s.trim())) {
         const j = index.get(name);
         if (name === "No Finding") {
-          throw new Error(
+          throw new LabelError(
             `${file} line ${line}: "${f}" combines "No Finding" with findings; a row is either "No Finding" ` +
               `alone or findings joined with "|"`,
           );
         }
         if (j === undefined) {
-          throw new Error(
+          throw new LabelError(
             `${file} line ${line}: unknown finding "${name}" in "${f}"; known: ${
               CHESTXRAY14_LABELS.join(", ")
             }, ` +
@@ -321,7 +362,7 @@ function readChestXray14(csv: CsvTable, file: string): LabelTable {
       }
     }
     const patientId = row[cp];
-    if (!patientId) throw new Error(`${file} line ${line}: empty "Patient ID"`);
+    if (!patientId) throw new LabelError(`${file} line ${line}: empty "Patient ID"`);
     entries.push({ source, patientId, labels, line });
   });
   return { format: "chestxray14", labelNames: [...CHESTXRAY14_LABELS], entries, dropped: [] };
@@ -344,12 +385,14 @@ function readCheXpert(csv: CsvTable, file: string, opts: LabelOptions): LabelTab
   csv.rows.forEach((row, r) => {
     const line = csv.lines[r];
     const source = row[cp];
-    if (!source) throw new Error(`${file} line ${line}: empty "Path"`);
+    if (!source) throw new LabelError(`${file} line ${line}: empty "Path"`);
     checkDuplicate(seen, source, line, file);
     const view = cfl >= 0 ? row[cfl] : (/lateral/i.test(source) ? "Lateral" : "Frontal");
     if (view !== "Frontal") {
       if (view !== "Lateral") {
-        throw new Error(`${file} line ${line}: "Frontal/Lateral" is "${view}", expected Frontal or Lateral`);
+        throw new LabelError(
+          `${file} line ${line}: "Frontal/Lateral" is "${view}", expected Frontal or Lateral`,
+        );
       }
       dropped.push({ line, reason: "lateral view" });
       return;
@@ -361,7 +404,7 @@ function readCheXpert(csv: CsvTable, file: string, opts: LabelOptions): LabelTab
       else if (v === "1" || v === "1.0") labels[j] = 1;
       else if (v === "-1" || v === "-1.0") labels[j] = uncertain === "positive" ? 1 : 0;
       else {
-        throw new Error(
+        throw new LabelError(
           `${file} line ${line}: column "${CHEXPERT_LABELS[j]}" has "${v}", expected 1, 0, -1 or blank`,
         );
       }
@@ -381,7 +424,7 @@ export function parsePatientMap(text: string, file = "patient map"): Map<string,
   const ci = findColumn(csv.header, ["image", "id", "imageid", "sopinstanceuid", "imageindex", "path"]);
   const cp = findColumn(csv.header, PATIENT_COLUMNS);
   if (ci < 0 || cp < 0) {
-    throw new Error(
+    throw new LabelError(
       `${file}: needs an image column (image/ID/SOPInstanceUID) and a patient column (patient/PatientID); ` +
         `header: ${csv.header.join(", ")}`,
     );
@@ -391,7 +434,7 @@ export function parsePatientMap(text: string, file = "patient map"): Map<string,
   csv.rows.forEach((row, r) => {
     const img = row[ci].replace(/^ID_/, "");
     checkDuplicate(seen, img, csv.lines[r], file);
-    if (!row[cp]) throw new Error(`${file} line ${csv.lines[r]}: empty patient id`);
+    if (!row[cp]) throw new LabelError(`${file} line ${csv.lines[r]}: empty patient id`);
     map.set(img, row[cp]);
   });
   return map;
@@ -406,18 +449,18 @@ function readRsna(csv: CsvTable, file: string, opts: LabelOptions): LabelTable {
     const line = csv.lines[r];
     const id = row[cid];
     const m = /^ID_(.+)_([a-z]+)$/.exec(id);
-    if (!m) throw new Error(`${file} line ${line}: ID "${id}" is not of the form ID_<image>_<subtype>`);
+    if (!m) throw new LabelError(`${file} line ${line}: ID "${id}" is not of the form ID_<image>_<subtype>`);
     const [, img, sub] = m;
     const j = sub === "any" ? RSNA_SUBTYPES.length : subtypes.get(sub);
     if (j === undefined) {
-      throw new Error(
+      throw new LabelError(
         `${file} line ${line}: unknown subtype "${sub}"; known: ${RSNA_SUBTYPES.join(", ")}, any`,
       );
     }
     checkDuplicate(seen, id, line, file, "ID");
     const v = row[clab];
     if (v !== "0" && v !== "1") {
-      throw new Error(`${file} line ${line}: Label "${v}" for ${id}, expected 0 or 1`);
+      throw new LabelError(`${file} line ${line}: Label "${v}" for ${id}, expected 0 or 1`);
     }
     let e = byImage.get(img);
     if (!e) byImage.set(img, e = { vals: new Array(RSNA_SUBTYPES.length + 1), line });
@@ -430,14 +473,14 @@ function readRsna(csv: CsvTable, file: string, opts: LabelOptions): LabelTable {
   for (const [img, { vals, line }] of byImage) {
     const missing = RSNA_SUBTYPES.filter((_, j) => vals[j] === undefined);
     if (missing.length) {
-      throw new Error(`${file} line ${line}: image ID_${img} has no row for ${missing.join(", ")}`);
+      throw new LabelError(`${file} line ${line}: image ID_${img} has no row for ${missing.join(", ")}`);
     }
     const labels = new Uint8Array(RSNA_LABELS.length);
     let any = 0;
     for (let j = 0; j < RSNA_SUBTYPES.length; j++) any |= labels[j] = vals[j]!;
     const anyRow = vals[RSNA_SUBTYPES.length];
     if (anyRow !== undefined && anyRow !== any) {
-      throw new Error(
+      throw new LabelError(
         `${file} line ${line}: image ID_${img}: "any" is ${anyRow} but the subtypes say ${any}`,
       );
     }
@@ -446,7 +489,7 @@ function readRsna(csv: CsvTable, file: string, opts: LabelOptions): LabelTable {
     if (patients) {
       const p = patients.get(img);
       if (p === undefined) {
-        throw new Error(
+        throw new LabelError(
           `${opts.patientMapFile ?? "patient map"}: no patient for image ID_${img} (${file} line ${line})`,
         );
       }
@@ -461,36 +504,42 @@ function readPlain(csv: CsvTable, file: string, opts: LabelOptions): LabelTable 
   const col = (name: string | undefined, defaults: string[], what: string): number => {
     if (name !== undefined) {
       const i = csv.header.indexOf(name);
-      if (i < 0) throw new Error(`${file}: no ${what} column "${name}" (header: ${csv.header.join(", ")})`);
+      if (i < 0) {
+        throw new LabelError(`${file}: no ${what} column "${name}" (header: ${csv.header.join(", ")})`);
+      }
       return i;
     }
     return findColumn(csv.header, defaults);
   };
   const cp = col(opts.pathColumn, PATH_COLUMNS, "path");
   if (cp < 0) {
-    throw new Error(`${file}: no path column (${PATH_COLUMNS.join("/")}); header: ${csv.header.join(", ")}`);
+    throw new LabelError(
+      `${file}: no path column (${PATH_COLUMNS.join("/")}); header: ${csv.header.join(", ")}`,
+    );
   }
   const cpat = col(opts.patientColumn, PATIENT_COLUMNS, "patient");
   const labelCols = csv.header.map((_, i) => i).filter((i) => i !== cp && i !== cpat);
-  if (labelCols.length === 0) throw new Error(`${file}: no label columns besides the path/patient columns`);
+  if (labelCols.length === 0) {
+    throw new LabelError(`${file}: no label columns besides the path/patient columns`);
+  }
   const labelNames = labelCols.map((i) => csv.header[i]);
   const entries: LabelEntry[] = [];
   const seen = new Map<string, number>();
   csv.rows.forEach((row, r) => {
     const line = csv.lines[r];
     const source = row[cp];
-    if (!source) throw new Error(`${file} line ${line}: empty path`);
+    if (!source) throw new LabelError(`${file} line ${line}: empty path`);
     checkDuplicate(seen, source, line, file);
     const labels = new Uint8Array(labelCols.length);
     labelCols.forEach((c, j) => {
       const v = row[c];
       if (v === "1" || v === "1.0") labels[j] = 1;
       else if (v !== "0" && v !== "0.0") {
-        throw new Error(`${file} line ${line}: column "${labelNames[j]}" has "${v}", expected 0 or 1`);
+        throw new LabelError(`${file} line ${line}: column "${labelNames[j]}" has "${v}", expected 0 or 1`);
       }
     });
     const patientId = cpat >= 0 ? row[cpat] : source;
-    if (!patientId) throw new Error(`${file} line ${line}: empty patient id`);
+    if (!patientId) throw new LabelError(`${file} line ${line}: empty patient id`);
     entries.push({ source, patientId, labels, line });
   });
   return { format: "plain", labelNames, entries, dropped: [] };
@@ -524,7 +573,9 @@ export function writeLabels(
   switch (format) {
     case "chestxray14": {
       const { extra } = col(CHESTXRAY14_LABELS);
-      if (extra.length) throw new Error(`ChestX-ray14 export: labels ${extra.join(", ")} are not findings`);
+      if (extra.length) {
+        throw new LabelError(`ChestX-ray14 export: labels ${extra.join(", ")} are not findings`);
+      }
       const out = [["Image Index", "Finding Labels", "Patient ID"]];
       for (const r of rows) {
         const f = labelNames.filter((_, j) => r.labels[j]);
@@ -535,7 +586,7 @@ export function writeLabels(
     case "chexpert": {
       const { idx, extra } = col(CHEXPERT_LABELS);
       if (extra.length) {
-        throw new Error(`CheXpert export: labels ${extra.join(", ")} are not CheXpert columns`);
+        throw new LabelError(`CheXpert export: labels ${extra.join(", ")} are not CheXpert columns`);
       }
       const out = [["Path", "Frontal/Lateral", ...CHEXPERT_LABELS]];
       for (const r of rows) {
@@ -546,7 +597,7 @@ export function writeLabels(
     case "rsna": {
       const { idx, extra } = col(RSNA_SUBTYPES);
       if (extra.some((n) => n !== "no_finding") || idx.some((j) => j < 0)) {
-        throw new Error(
+        throw new LabelError(
           `RSNA export: labels must be ${RSNA_LABELS.join(", ")}; got ${labelNames.join(", ")}`,
         );
       }
@@ -557,7 +608,9 @@ export function writeLabels(
         let any = 0;
         for (const j of idx) any |= r.labels[j] ? 1 : 0;
         if (nf >= 0 && (r.labels[nf] ? 1 : 0) === any) {
-          throw new Error(`RSNA export: ${r.source}: no_finding=${r.labels[nf]} contradicts the subtypes`);
+          throw new LabelError(
+            `RSNA export: ${r.source}: no_finding=${r.labels[nf]} contradicts the subtypes`,
+          );
         }
         RSNA_SUBTYPES.forEach((s, k) => out.push([`ID_${img}_${s}`, r.labels[idx[k]] ? "1" : "0"]));
         out.push([`ID_${img}_any`, String(any)]);

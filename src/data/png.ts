@@ -10,6 +10,9 @@
 import { convertIndexedToRgb, decode as pngDecode, encode as pngEncode, hasPngSignature } from "fast-png";
 import { decodeJpeg, isJpeg } from "./jpeg.ts";
 import { resizeImage } from "./resize.ts";
+import { explainDecoderError, ImageError } from "./_image_error.ts";
+
+export { ImageError };
 
 /** A decoded image with values in [0, 1]. */
 export interface DecodedImage {
@@ -43,19 +46,15 @@ export function isPng(bytes: Uint8Array): boolean {
 /** Decodes a PNG (any colour type, 1-16 bits) to grey or RGB values in [0, 1]. */
 export function decodePng(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedImage {
   const name = opts.name ?? "PNG";
-  if (!isPng(bytes)) throw new Error(`${name}: not a PNG file (no PNG signature)`);
+  if (!isPng(bytes)) throw new ImageError(name, "not a PNG file (no PNG signature)");
+  checkPngHeader(bytes, name);
   let png;
   try {
     png = pngDecode(bytes, { checkCrc: true }); // a flipped bit must not decode silently
   } catch (e) {
-    throw new Error(`${name}: PNG decoding failed: ${(e as Error).message}`);
+    throw new ImageError(name, `PNG decoding failed: ${explainDecoderError("PNG", e)}`, { cause: e });
   }
   const { width, height } = png;
-  if (!(width >= 1 && height >= 1)) {
-    throw new Error(
-      `${name}: the PNG header says ${width}x${height} pixels; the file is corrupt (an image has at least 1x1)`,
-    );
-  }
   let data: ArrayLike<number> = png.data;
   let ch = png.channels;
   let depth: number = png.depth;
@@ -68,10 +67,64 @@ export function decodePng(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedI
   }
   const n = width * height;
   if (data.length < n * ch) {
-    throw new Error(`${name}: PNG data too short (${data.length} samples for ${width}x${height}x${ch})`);
+    throw new ImageError(
+      name,
+      `PNG data too short (${data.length} samples for ${width}x${height}x${ch}); the file is damaged`,
+    );
   }
   const scale = 1 / ((1 << (png.palette ? 8 : depth)) - 1);
   return { ...toChannels(data, ch, n, opts.channels ?? 1, scale), height, width, bitDepth: depth };
+}
+
+/** Samples per pixel of each PNG colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Deflate expands at most ~1032:1; a header promising more pixels than that is corrupt. */
+const MAX_INFLATE_RATIO = 1100;
+
+/**
+ * Checks the header against the data present before anything is allocated for it: chunk lengths inside
+ * the file, IHDR first, width and height at least 1, a valid colour type and depth, and no more raw
+ * bytes than the IDAT chunks can inflate to. Each problem is an {@linkcode ImageError} naming the field.
+ */
+function checkPngHeader(bytes: Uint8Array, name: string): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const bad = (what: string) => new ImageError(name, `${what}; the file is corrupt, copy or export it again`);
+  let p = 8, idat = 0, first = true;
+  let width = 0, height = 0, depth = 0, colorType = 0;
+  while (p + 8 <= bytes.length) {
+    const len = dv.getUint32(p);
+    const code = String.fromCharCode(...bytes.subarray(p + 4, p + 8));
+    const type = /^[A-Za-z]{4}$/.test(code) ? code : "(unreadable name)";
+    if (p + 12 + len > bytes.length) {
+      throw bad(`PNG chunk "${type}" at byte ${p} says ${len} bytes, past the end of the file (truncated?)`);
+    }
+    if (first) {
+      if (type !== "IHDR" || len < 13) throw bad("PNG does not start with its IHDR header chunk");
+      width = dv.getUint32(p + 8), height = dv.getUint32(p + 12);
+      depth = bytes[p + 16], colorType = bytes[p + 17];
+      first = false;
+    }
+    if (type === "IDAT") idat += len;
+    if (type === "IEND") break;
+    p += 12 + len;
+  }
+  if (first) throw bad("PNG has no IHDR header chunk (truncated?)");
+  if (width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
+    throw bad(`the PNG header (IHDR) says ${width}x${height} pixels (width and height must be at least 1)`);
+  }
+  const ch = PNG_CHANNELS[colorType];
+  const depths = colorType === 0 ? [1, 2, 4, 8, 16] : colorType === 3 ? [1, 2, 4, 8] : [8, 16];
+  if (ch === undefined || !depths.includes(depth)) {
+    throw bad(`the PNG header (IHDR) has colour type ${colorType} with bit depth ${depth}, not a valid pair`);
+  }
+  const raw = height * (1 + Math.ceil((width * ch * depth) / 8));
+  if (raw > MAX_INFLATE_RATIO * idat + 1024) {
+    throw bad(
+      `the PNG header (IHDR) says ${width}x${height} pixels (${raw} bytes), more than its ${idat} bytes of ` +
+        "image data (IDAT) can hold",
+    );
+  }
 }
 
 /** Converts interleaved samples (HWC, `ch` channels) to planar grey or RGB scaled by `scale`. */
@@ -164,8 +217,9 @@ export function encodePng(
 export function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedImage {
   if (isPng(bytes)) return decodePng(bytes, opts);
   if (isJpeg(bytes)) return decodeJpeg(bytes, opts);
-  throw new Error(
-    `${opts.name ?? "image"}: neither PNG nor JPEG (unknown signature); DICOM needs the DICOM loader`,
+  throw new ImageError(
+    opts.name ?? "image",
+    "neither PNG nor JPEG (unknown signature); DICOM needs the DICOM loader",
   );
 }
 

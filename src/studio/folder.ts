@@ -7,7 +7,7 @@
  * @module
  */
 import type { Dataset } from "../data/dataset.ts";
-import { type LabelTable, parseLabels } from "../data/labels.ts";
+import { decodeCsvText, type LabelTable, parseLabels } from "../data/labels.ts";
 import { type DecodedImage, decodeImage, isPng, toModelInput } from "../data/png.ts";
 import { isJpeg } from "../data/jpeg.ts";
 import { dicomToImage } from "../data/dicom.ts";
@@ -65,11 +65,10 @@ export async function readFolderLabels(
   folder = "the folder",
 ): Promise<{ table: LabelTable; csv: string }> {
   const csv = findFolderCsv(files, folder);
-  const dec = new TextDecoder();
   const map = files.find((f) => f.path === "patients.csv");
-  const table = parseLabels(dec.decode(await csv.read()), {
+  const table = parseLabels(decodeCsvText(await csv.read(), csv.path), {
     file: csv.path,
-    patientMap: map ? dec.decode(await map.read()) : undefined,
+    patientMap: map ? decodeCsvText(await map.read(), map.path) : undefined,
     patientMapFile: map?.path,
   });
   return { table, csv: csv.path };
