@@ -49,6 +49,8 @@ export interface ReaderProc {
   link: string;
   /** Base URL without path or token. */
   base: string;
+  /** Process id of the server. */
+  pid: number;
   /** Kills it with `signal` and waits for the exit. */
   kill(signal?: Deno.Signal): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startReader(args: string[]): Promise<ReaderProc> {
   return {
     link,
     base: new URL(link).origin,
+    pid: child.pid,
     async kill(signal: Deno.Signal = "SIGTERM") {
       try {
         child.kill(signal);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { bodyState, launchChromium, ROOT, startServe } from "./_chromium.ts";
 import { readerOrder, type StudyManifest } from "../src/reader/study.ts";
 import {
@@ -120,9 +120,8 @@ Deno.test("reader study: three readers, a server crash, a closed tab; analysis m
       return { answer, confidence: k % 2 ? 1 + ((k + r) % 5) : null };
     };
     const pages = new Map<string, Page>();
-    const open = async (reader: string) => {
-      const ctx = await browser.newContext();
-      const page = await ctx.newPage();
+    const open = async (reader: string, ctx?: BrowserContext) => {
+      const page = await (ctx ?? await browser.newContext()).newPage();
       await page.goto(link);
       await page.waitForFunction(() => document.body.dataset.state === "login");
       await page.fill("#reader", reader);
@@ -184,9 +183,21 @@ Deno.test("reader study: three readers, a server crash, a closed tab; analysis m
       },
     );
 
+    // someone in another browser cannot take over ben's id (his key stays in his browser)
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(link);
+    await other.waitForFunction(() => document.body.dataset.state === "login");
+    await other.fill("#reader", "ben");
+    await other.selectOption("#experience", "resident");
+    await other.click("#start");
+    await other.waitForFunction(() => /already taken/.test(document.getElementById("error")!.textContent!));
+    assert.equal(await bodyState(other), "login");
+    await other.context().close();
+
     // ben closes his tab and comes back: the page resumes at his first unanswered item
-    await pages.get("ben")!.context().close();
-    const ben = await open("ben");
+    const benBrowser = pages.get("ben")!.context();
+    await pages.get("ben")!.close();
+    const ben = await open("ben", benBrowser);
     assert.equal(await bodyState(ben), "trial");
     assert.match(await ben.textContent("#progress") ?? "", /^Item 6 of 12 \(5 answered\)/);
     assert.equal(await ben.getAttribute("#trial", "data-item"), readerOrder(m, "ben")[5].item);

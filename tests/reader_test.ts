@@ -99,19 +99,36 @@ Deno.test("reader order: seeded per reader, blocks in order, pair sides balanced
   }
 });
 
+/** How a request authenticates: the study token (as the link's query parameter or the page's header), a reader key. */
+interface Auth {
+  query?: string;
+  token?: string;
+  key?: string;
+  origin?: string;
+}
+
 async function post(
   base: string,
   path: string,
   body: unknown,
-  token = "",
+  auth: Auth = {},
   // deno-lint-ignore no-explicit-any
 ): Promise<{ status: number; body: any }> {
-  const r = await fetch(`${base}${path}${token ? `?token=${token}` : ""}`, {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (auth.token) headers["x-study-token"] = auth.token;
+  if (auth.key) headers["x-reader-key"] = auth.key;
+  if (auth.origin) headers["origin"] = auth.origin;
+  const r = await fetch(`${base}${path}${auth.query ? `?token=${auth.query}` : ""}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     body: JSON.stringify(body),
   });
   return { status: r.status, body: await r.json() };
+}
+
+/** GET /api/state of a reader with a key. */
+function state(base: string, reader: string, key?: string): Promise<Response> {
+  return fetch(`${base}/api/state?reader=${reader}`, { headers: key ? { "x-reader-key": key } : {} });
 }
 
 /** Sends a raw request line (no client-side URL normalisation) and returns status and body. */
@@ -143,35 +160,41 @@ Deno.test("server: validation, one answer per item, durable appends, restart, no
     assert.ok(!JSON.stringify(study).includes('synthetic"'), "the study description names no truth");
 
     const item = readerOrder(m, "r1")[0].item;
-    assert.equal((await post(base, "/api/answer", { reader: "r1", item, answer: "real" })).status, 403);
-    assert.equal((await post(base, "/api/reader", { reader: "../etc", experience: "student" })).status, 400);
-    assert.equal((await post(base, "/api/reader", { reader: "r1", experience: "wizard" })).status, 400);
-    const reg = await post(base, "/api/reader", { reader: "r1", experience: "student" });
+    const tok = { token: m.token };
+    assert.equal((await post(base, "/api/answer", { reader: "r1", item, answer: "real" }, tok)).status, 403);
+    assert.equal(
+      (await post(base, "/api/reader", { reader: "../etc", experience: "student" }, tok)).status,
+      400,
+    );
+    assert.equal((await post(base, "/api/reader", { reader: "r1", experience: "wizard" }, tok)).status, 400);
+    const reg = await post(base, "/api/reader", { reader: "r1", experience: "student" }, tok);
     assert.equal(reg.status, 200);
     assert.deepEqual(reg.body.trials, readerOrder(m, "r1"));
     assert.ok(!JSON.stringify(reg.body).includes("truth"));
+    const r1 = { ...tok, key: reg.body.key as string };
+    assert.match(r1.key, /^[0-9a-f]{32}$/);
     assert.equal(
-      (await post(base, "/api/answer", { reader: "r1", item: "f".repeat(32), answer: "real" })).status,
+      (await post(base, "/api/answer", { reader: "r1", item: "f".repeat(32), answer: "real" }, r1)).status,
       400,
     );
-    assert.equal((await post(base, "/api/answer", { reader: "r1", item, answer: "maybe" })).status, 400);
+    assert.equal((await post(base, "/api/answer", { reader: "r1", item, answer: "maybe" }, r1)).status, 400);
     assert.equal(
-      (await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 9 })).status,
+      (await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 9 }, r1)).status,
       400,
     );
     assert.equal(
-      (await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 3 })).status,
+      (await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 3 }, r1)).status,
       200,
     );
     // a retry of the same answer is acknowledged without a second line
-    const dup = await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 3 });
+    const dup = await post(base, "/api/answer", { reader: "r1", item, answer: "real", confidence: 3 }, r1);
     assert.equal(dup.status, 200);
     assert.equal(dup.body.duplicate, true);
-    const conflict = await post(base, "/api/answer", { reader: "r1", item, answer: "synthetic" });
+    const conflict = await post(base, "/api/answer", { reader: "r1", item, answer: "synthetic" }, r1);
     assert.equal(conflict.status, 409);
     assert.deepEqual(conflict.body.answer, { answer: "real", confidence: 3 });
     assert.equal(
-      (await post(base, "/api/answer", { reader: "r1", item, answer: "synthetic", change: true })).status,
+      (await post(base, "/api/answer", { reader: "r1", item, answer: "synthetic", change: true }, r1)).status,
       200,
     );
     const lines = (await Deno.readTextFile(join(dir, "answers.jsonl"))).trim().split("\n").map((l) =>
@@ -207,11 +230,11 @@ Deno.test("server: validation, one answer per item, durable appends, restart, no
     await srv.kill("SIGKILL");
     await Deno.writeTextFile(join(dir, "answers.jsonl"), '{"reader":"r1","item":"', { append: true });
     srv = await startReader(["serve", dir, "--port", String(port)]);
-    const st = await (await fetch(`${srv.base}/api/state?reader=r1`)).json();
+    const st = await (await state(srv.base, "r1", r1.key)).json();
     assert.deepEqual(st.answers[item], { answer: "synthetic", confidence: null });
     const item2 = readerOrder(m, "r1")[1].item;
     assert.equal(
-      (await post(srv.base, "/api/answer", { reader: "r1", item: item2, answer: "real" })).status,
+      (await post(srv.base, "/api/answer", { reader: "r1", item: item2, answer: "real" }, r1)).status,
       200,
     );
     const after = (await Deno.readTextFile(join(dir, "answers.jsonl"))).trim().split("\n").map((l) =>
@@ -242,6 +265,146 @@ Deno.test("server: with --host every request needs the study token", async () =>
       assert.equal(ok.status, 200, p);
     }
     assert.equal((await post(srv.base, "/api/reader", { reader: "x", experience: "student" })).status, 403);
+    const reg = await post(srv.base, "/api/reader", { reader: "x", experience: "student" }, {
+      query: m.token,
+    });
+    assert.equal(reg.status, 200);
+    assert.equal(
+      (await post(srv.base, "/api/answer", { reader: "x", item: m.blocks[0].items[0].id, answer: id }, {
+        query: m.token,
+      })).status,
+      403,
+      "the token alone does not let anyone answer for reader x",
+    );
+  } finally {
+    await srv.kill();
+  }
+});
+
+/** A raw request with any Host/Origin header (fetch fixes Host to the URL's); returns the status. */
+async function rawRequest(port: number, lines: string[], body = ""): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(
+    new TextEncoder().encode(
+      [...lines, `Content-Length: ${body.length}`, "Connection: close", "", body].join("\r\n"),
+    ),
+  );
+  const buf = new Uint8Array(4096);
+  let text = "";
+  for (;;) {
+    const n = await conn.read(buf).catch(() => null);
+    if (!n) break;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  conn.close();
+  return Number(text.split(" ")[1]);
+}
+
+Deno.test("server without --host: writes need the page's study token and no other site can write or read", async () => {
+  const { dir, m } = single;
+  const port = freePort();
+  const srv = await startReader(["serve", dir, "--port", String(port)]);
+  try {
+    const base = srv.base;
+    // the page this server serves carries the token its API calls send
+    const page = await (await fetch(`${base}/`)).text();
+    assert.ok(page.includes(`<meta name="medsynth-study-token" content="${m.token}">`));
+    // the attack of the issue: text/plain POSTs from another page, no token
+    const reg = JSON.stringify({ reader: "mallory", experience: "student" });
+    for (
+      const headers of [
+        [`Host: 127.0.0.1:${port}`, "Origin: http://evil.example"],
+        [`Host: 127.0.0.1:${port}`],
+        [`Host: 127.0.0.1:${port}`, "Origin: http://evil.example", `x-study-token: ${m.token}`],
+        [`Host: evil.example:${port}`, `Origin: http://evil.example:${port}`, `x-study-token: ${m.token}`],
+      ]
+    ) {
+      const st = await rawRequest(
+        port,
+        ["POST /api/reader HTTP/1.1", ...headers, "Content-Type: text/plain"],
+        reg,
+      );
+      assert.equal(st, 403, headers.join(" | "));
+    }
+    // DNS rebinding cannot read the page (and so the token) either
+    assert.equal(await rawRequest(port, ["GET / HTTP/1.1", `Host: evil.example:${port}`]), 403);
+    assert.equal(await rawRequest(port, ["GET / HTTP/1.1", `Host: 127.0.0.1:${port}`]), 200);
+    const readers = await Deno.readTextFile(join(dir, "readers.jsonl")).catch(() => "");
+    assert.ok(!readers.includes("mallory"), "nothing refused was written");
+
+    // a reader id alone reads and writes nothing: the key handed out at registration is needed
+    const tok = { token: m.token };
+    const a = await post(base, "/api/reader", { reader: "alice", experience: "student" }, tok);
+    const b = await post(base, "/api/reader", { reader: "bob", experience: "student" }, tok);
+    assert.equal(a.status, 200);
+    const item = readerOrder(m, "alice")[0].item;
+    assert.equal(
+      (await post(base, "/api/answer", { reader: "alice", item, answer: "real" }, {
+        ...tok,
+        key: a.body.key,
+      }))
+        .status,
+      200,
+    );
+    assert.equal((await state(base, "alice")).status, 403, "no key");
+    assert.equal((await state(base, "alice", b.body.key)).status, 403, "bob's key");
+    const own = await state(base, "alice", a.body.key);
+    assert.equal(own.status, 200);
+    assert.deepEqual((await own.json()).answers[item], { answer: "real", confidence: null });
+    const again = await post(base, "/api/reader", { reader: "alice", experience: "student" }, tok);
+    assert.equal(again.status, 403, "registering alice's id again without her key");
+    assert.match(again.body.error, /already taken: continue in the browser where you started/);
+    assert.ok(!JSON.stringify(again.body).includes(item));
+    const back = await post(
+      base,
+      "/api/reader",
+      { reader: "alice", experience: "student", key: a.body.key },
+      tok,
+    );
+    assert.equal(back.status, 200);
+    assert.deepEqual(Object.keys(back.body.answers), [item]);
+    const forged = { reader: "alice", item: readerOrder(m, "alice")[1].item, answer: "real" };
+    assert.equal((await post(base, "/api/answer", forged, tok)).status, 403);
+    assert.equal((await post(base, "/api/answer", forged, { ...tok, key: b.body.key })).status, 403);
+    // only the key's hash is stored
+    const stored = await Deno.readTextFile(join(dir, "readers.jsonl"));
+    assert.ok(!stored.includes(a.body.key) && /"keyHash":"[0-9a-f]{64}"/.test(stored));
+  } finally {
+    await srv.kill();
+  }
+});
+
+Deno.test("server: a 200 MiB body is refused with 413 after reading at most a little of it, memory flat", async () => {
+  const { dir, m } = pair;
+  const srv = await startReader(["serve", dir, "--port", "0"]);
+  const rss = async () =>
+    Number(/VmRSS:\s+(\d+)/.exec(await Deno.readTextFile(`/proc/${srv.pid}/status`))![1]) * 1024;
+  try {
+    await (await fetch(`${srv.base}/api/study`)).body?.cancel();
+    const before = await rss();
+    const chunk = new TextEncoder().encode(" ".repeat(1 << 20));
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (pulled >= 200 * (1 << 20)) return c.close();
+        pulled += chunk.length;
+        c.enqueue(chunk);
+      },
+    });
+    const r = await fetch(`${srv.base}/api/reader`, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json", "x-study-token": m.token },
+    }).catch((e) => e as Error);
+    // the server may close the connection while the client still sends; either way it did not read on
+    if (!(r instanceof Error)) {
+      assert.equal(r.status, 413);
+      await r.body?.cancel();
+    }
+    const grew = (await rss()) - before;
+    assert.ok(pulled <= 64 * (1 << 20), `the client got to send ${pulled >> 20} MiB`);
+    assert.ok(grew < 64 * (1 << 20), `the server grew by ${grew >> 20} MiB`);
+    assert.equal((await fetch(`${srv.base}/api/study`)).status, 200, "and still serves");
   } finally {
     await srv.kill();
   }
@@ -253,17 +416,16 @@ Deno.test("pair mode: API answers and analysis (CLI --json) match an independent
   const all: AnswerRecord[] = [];
   try {
     for (const [r, reader] of ["p1", "p2", "p3"].entries()) {
-      assert.equal(
-        (await post(srv.base, "/api/reader", { reader, experience: "resident" }, m.token)).status,
-        200,
-      );
+      const reg = await post(srv.base, "/api/reader", { reader, experience: "resident" }, { query: m.token });
+      assert.equal(reg.status, 200);
+      const auth = { query: m.token, key: reg.body.key };
       for (const [k, t] of readerOrder(m, reader).entries()) {
         // reader r picks the synthetic image except on every (r + 2)-th trial, and reader p3 skips one trial
         if (reader === "p3" && k === 3) continue;
         const syn = t.images.find((id) => m.images[id].truth === "synthetic")!;
         const other = t.images.find((id) => id !== syn)!;
         const answer = k % (r + 2) === 0 ? other : syn;
-        const res = await post(srv.base, "/api/answer", { reader, item: t.item, answer }, m.token);
+        const res = await post(srv.base, "/api/answer", { reader, item: t.item, answer }, auth);
         assert.equal(res.status, 200, JSON.stringify(res.body));
       }
     }

@@ -28,12 +28,19 @@ export interface Route {
 export interface RouterOptions {
   /** When set, every request must carry `?token=<token>` (or header `x-study-token`); else 403. */
   token?: string | null;
+  /**
+   * When set, every state-changing request (anything but GET/HEAD) must carry this token (header
+   * `x-study-token` or `?token=`); else 403. A page served by the same server embeds it, and another site
+   * can neither read that page nor set the header, so only the server's own pages can write.
+   */
+  writeToken?: string | null;
   /** Called with each error a handler throws (default: console.error). */
   onError?: (e: unknown) => void;
   /**
-   * Refuse (403) state-changing requests (anything but GET/HEAD) from another site: an `Origin` whose host is
-   * not the request's `Host`, or a `Host` that is neither loopback nor one of `hosts` (DNS rebinding). Any
-   * web page open in the operator's browser could otherwise post to a server on 127.0.0.1.
+   * Refuse (403) requests from another site: any request whose `Host` is neither loopback nor one of
+   * `hosts` (DNS rebinding: a foreign name resolving to 127.0.0.1 must not even read the pages, which carry
+   * the write token), and state-changing requests (anything but GET/HEAD) whose `Origin` is not the
+   * request's `Host`. Any web page open in the operator's browser could otherwise post to 127.0.0.1.
    */
   sameOrigin?: { hosts?: readonly string[] };
 }
@@ -46,14 +53,14 @@ export class HttpError extends Error {
   }
 }
 
-/** Why a state-changing request is refused under {@linkcode RouterOptions.sameOrigin}, or null. */
+/** Why a request is refused under {@linkcode RouterOptions.sameOrigin}, or null. */
 export function crossSiteReason(req: Request, hosts: readonly string[] = []): string | null {
-  if (req.method === "GET" || req.method === "HEAD") return null;
   const host = req.headers.get("host") ?? "";
   const name = host.replace(/:\d+$/, "");
   // listening on every interface, any name may reach it (the study token guards that case)
   const anyHost = hosts.includes("0.0.0.0") || hosts.includes("::");
   if (!anyHost && !isLoopback(name) && !hosts.includes(name)) return `Host "${host}" is not this server`;
+  if (!isStateChanging(req)) return null;
   const origin = req.headers.get("origin");
   if (origin !== null) {
     let o: string;
@@ -65,6 +72,16 @@ export function crossSiteReason(req: Request, hosts: readonly string[] = []): st
     if (o !== host) return `Origin "${origin}" is another site`;
   }
   return null;
+}
+
+/** Anything but GET and HEAD may change state. */
+function isStateChanging(req: Request): boolean {
+  return req.method !== "GET" && req.method !== "HEAD";
+}
+
+/** The token a request carries (query parameter or header), "" when none. */
+function tokenOf(req: Request, url: URL): string {
+  return url.searchParams.get("token") ?? req.headers.get("x-study-token") ?? "";
 }
 
 const BASE_HEADERS: Record<string, string> = {
@@ -127,11 +144,11 @@ export function router(
       const why = crossSiteReason(req, opts.sameOrigin.hosts);
       if (why) return httpError(403, `cross-site request refused: ${why}`);
     }
-    if (opts.token) {
-      const got = url.searchParams.get("token") ?? req.headers.get("x-study-token") ?? "";
-      if (!safeEqual(got, opts.token)) {
-        return httpError(403, "missing or wrong token: use the link you were given");
-      }
+    if (opts.token && !safeEqual(tokenOf(req, url), opts.token)) {
+      return httpError(403, "missing or wrong token: use the link you were given");
+    }
+    if (opts.writeToken && isStateChanging(req) && !safeEqual(tokenOf(req, url), opts.writeToken)) {
+      return httpError(403, "missing or wrong study token: answer from the study page this server serves");
     }
     let pathMatched = false;
     for (const r of routes) {

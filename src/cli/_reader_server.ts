@@ -2,7 +2,9 @@
  * The reader study server: serves the reader page, the study's images by random id, and a JSON API;
  * appends every reader and every answer durably (append, write, fsync) before acknowledging it, so a
  * restart loses nothing. Only `images/<id>.png` of ids in the manifest can be read; the manifest and
- * answer files are never served.
+ * answer files are never served. Writes need the study token (embedded in the page this server serves;
+ * another site can neither read it nor send it) and a reader's own key, which the page keeps; a reader
+ * id alone reads and writes nothing.
  * @module
  */
 import { join } from "node:path";
@@ -25,6 +27,7 @@ import {
   readJsonLines,
   type Route,
   router,
+  safeEqual,
   serveFile,
 } from "./_http.ts";
 
@@ -33,6 +36,25 @@ export interface ReaderRecord {
   reader: string;
   experience: string;
   t: string;
+  /**
+   * SHA-256 (hex) of the reader's key: the key is handed to the reader's page once and must come with
+   * every later request for that reader, so a reader id alone reads or writes nothing. Absent in studies
+   * from before keys; such a reader is bound to the key of the next registration under the id.
+   */
+  keyHash?: string;
+}
+
+/** A fresh reader key: 128 random bits, hex. */
+function newKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+}
+
+/** SHA-256 of a key, hex (only the hash is stored, so a copied study folder holds no usable key). */
+async function keyHash(key: string): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Reads and checks a study folder's manifest. */
@@ -56,9 +78,15 @@ export async function readManifest(studyDir: string): Promise<StudyManifest> {
 export interface ReaderServerOptions {
   /** Host names besides loopback that this server answers as (its --host), for the cross-site check. */
   hosts?: readonly string[];
-  /** Require the manifest's token on every request (when listening beyond loopback). */
+  /**
+   * Require the manifest's token on every request (when listening beyond loopback). Without it the token
+   * is still required on every write; the reader page gets it embedded by this server.
+   */
   requireToken: boolean;
 }
+
+const NOT_YOURS = "this reader id is already taken: continue in the browser where you started it, or " +
+  "choose another reader id";
 
 /** Builds the request handler of a study folder (loads readers and answers given so far). */
 export async function readerHandler(
@@ -68,9 +96,16 @@ export async function readerHandler(
   const manifest = await readManifest(studyDir);
   const readersPath = join(studyDir, "readers.jsonl"), answersPath = join(studyDir, "answers.jsonl");
   const readers = new Map<string, string>();
+  const keys = new Map<string, string>(); // reader -> key hash
   for (const r of await readJsonLines<ReaderRecord>(readersPath, true)) {
     if (!readers.has(r.reader)) readers.set(r.reader, r.experience);
+    if (r.keyHash && !keys.has(r.reader)) keys.set(r.reader, r.keyHash);
   }
+  /** Whether `key` is the reader's key. */
+  const owns = async (reader: string, key: string | null): Promise<boolean> => {
+    const want = keys.get(reader);
+    return want !== undefined && key !== null && safeEqual(await keyHash(key), want);
+  };
   const answers = new Map<string, Map<string, AnswerRecord>>();
   for (const a of await readJsonLines<AnswerRecord>(answersPath, true)) {
     if (!answers.has(a.reader)) answers.set(a.reader, new Map());
@@ -94,7 +129,7 @@ export async function readerHandler(
   };
 
   const routes: Route[] = [
-    { method: "GET", path: "/", handler: () => html(readerPageHtml()) },
+    { method: "GET", path: "/", handler: () => html(readerPageHtml(manifest.token)) },
     {
       method: "GET",
       path: "/api/study",
@@ -111,7 +146,7 @@ export async function readerHandler(
       method: "POST",
       path: "/api/reader",
       handler: async (req) => {
-        const b = await readJson(req) as { reader?: unknown; experience?: unknown } | null;
+        const b = await readJson(req) as { reader?: unknown; experience?: unknown; key?: unknown } | null;
         if (!b || typeof b.reader !== "string" || !READER_PATTERN.test(b.reader)) {
           return httpError(400, "reader must be 1-64 letters, digits, '.', '_' or '-'");
         }
@@ -119,23 +154,36 @@ export async function readerHandler(
           return httpError(400, `experience must be one of: ${EXPERIENCE_LEVELS.join("; ")}`);
         }
         const reader = b.reader, experience = b.experience;
-        await lock.run(async () => {
-          if (readers.has(reader)) return; // a returning reader keeps the level given first
-          await appendLineDurable(
-            readersPath,
-            JSON.stringify({ reader, experience, t: new Date().toISOString() }),
-          );
-          readers.set(reader, experience);
+        const given = typeof b.key === "string" ? b.key : null;
+        return await lock.run(async () => {
+          if (keys.has(reader)) {
+            // a returning reader keeps the level given first, and must prove the id is theirs
+            if (!(await owns(reader, given))) return httpError(403, NOT_YOURS);
+            return json({ ...stateOf(reader), key: given });
+          }
+          const key = newKey();
+          const rec: ReaderRecord = {
+            reader,
+            experience: readers.get(reader) ?? experience,
+            t: new Date().toISOString(),
+            keyHash: await keyHash(key),
+          };
+          await appendLineDurable(readersPath, JSON.stringify(rec));
+          if (!readers.has(reader)) readers.set(reader, experience);
+          keys.set(reader, rec.keyHash!);
+          return json({ ...stateOf(reader), key });
         });
-        return json(stateOf(reader));
       },
     },
     {
       method: "GET",
       path: "/api/state",
-      handler: (_req, url) => {
+      handler: async (req, url) => {
         const reader = url.searchParams.get("reader") ?? "";
         if (!readers.has(reader)) return httpError(404, "unknown reader");
+        if (!(await owns(reader, req.headers.get("x-reader-key")))) {
+          return httpError(403, "missing or wrong reader key (header x-reader-key)");
+        }
         return json(stateOf(reader));
       },
     },
@@ -146,8 +194,12 @@ export async function readerHandler(
         const v = validateAnswer(manifest, await readJson(req));
         if (!v.ok) return httpError(400, v.error);
         const rec = v.record;
+        const key = req.headers.get("x-reader-key");
         return await lock.run(async () => {
           if (!readers.has(rec.reader)) return httpError(403, "unknown reader: start from the study page");
+          if (!(await owns(rec.reader, key))) {
+            return httpError(403, "missing or wrong reader key: answer from the page where you started");
+          }
           const prev = answers.get(rec.reader)?.get(rec.item);
           if (prev) {
             // a retried request (reply lost) is acknowledged without a second line
@@ -181,6 +233,7 @@ export async function readerHandler(
   ];
   return router(routes, {
     token: opts.requireToken ? manifest.token : null,
+    writeToken: manifest.token,
     sameOrigin: { hosts: opts.hosts ?? [] },
   });
 }

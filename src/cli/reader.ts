@@ -14,7 +14,8 @@
  * writes analysis.json, analysis.md and accuracy_vs_resolution.svg.
  *
  * The server listens on 127.0.0.1 unless --host is given; with --host every request needs the study's
- * random token, which the printed link carries.
+ * random token, which the printed link carries. Every write needs it in any case (the reader page gets it
+ * from the server; another web page cannot), and each reader's answers need that reader's own key.
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";

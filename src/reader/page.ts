@@ -3,9 +3,12 @@
  * resources) that talks to the study server's JSON API. It never learns the truth: it gets random image
  * ids in the reader's order and posts answers one at a time.
  *
- * API used (the token query parameter is forwarded when the page URL has one):
- * `GET /api/study`, `POST /api/reader {reader, experience}`, `POST /api/answer {reader, item, answer,
- * confidence?, change?, ms?}`, `GET /img/<id>.png`.
+ * API used (the token query parameter is forwarded when the page URL has one; every API call also sends
+ * the study token the server embedded in the page as header `x-study-token`):
+ * `GET /api/study`, `POST /api/reader {reader, experience, key?}` (answers the reader's state and key; the
+ * page keeps the key in localStorage and sends it back, so a reader id alone gets nothing), `POST
+ * /api/answer {reader, item, answer, confidence?, change?, ms?}` with header `x-reader-key`,
+ * `GET /img/<id>.png`.
  * @module
  */
 
@@ -34,6 +37,10 @@ const SCRIPT = String.raw`
 (function () {
   "use strict";
   var token = new URLSearchParams(location.search).get("token");
+  var meta = document.querySelector('meta[name="medsynth-study-token"]');
+  var writeToken = token || (meta && meta.getAttribute("content")) || "";
+  var readerKey = null;
+  function keyName(reader) { return "medsynth-reader-key:" + reader; }
   var $ = function (id) { return document.getElementById(id); };
   var study = null, state = null, index = 0, confidence = null, shownAt = 0, busy = false, interlude = false;
 
@@ -46,9 +53,12 @@ const SCRIPT = String.raw`
   }
   function showError(msg) { $("error").textContent = msg; }
   function api(method, path, body) {
+    var headers = { "x-study-token": writeToken };
+    if (body) headers["content-type"] = "application/json";
+    if (readerKey) headers["x-reader-key"] = readerKey;
     return fetch(url(path), {
       method: method,
-      headers: body ? { "content-type": "application/json" } : {},
+      headers: headers,
       body: body ? JSON.stringify(body) : undefined,
       cache: "no-store",
     }).then(function (r) {
@@ -179,8 +189,12 @@ const SCRIPT = String.raw`
     if (!experience) { showError("Please choose your experience level."); return; }
     showError("");
     try { localStorage.setItem("medsynth-reader", reader); localStorage.setItem("medsynth-experience", experience); } catch (_) {}
-    postRetrying("/api/reader", { reader: reader, experience: experience }).then(function (r) {
+    var known = null;
+    try { known = localStorage.getItem(keyName(reader)); } catch (_) {}
+    postRetrying("/api/reader", { reader: reader, experience: experience, key: known || undefined }).then(function (r) {
       if (r.status !== 200) { showError(r.body.error || ("refused (" + r.status + ")")); return; }
+      readerKey = r.body.key;
+      try { localStorage.setItem(keyName(reader), readerKey); } catch (_) {}
       state = r.body;
       index = firstUnanswered();
       interlude = index < state.trials.length && blockStart(index);
@@ -248,12 +262,17 @@ const SCRIPT = String.raw`
 })();
 `;
 
-/** The reader page as one HTML document. */
-export function readerPageHtml(): string {
+/**
+ * The reader page as one HTML document, carrying the study token its API calls need (`token`: 32 hex
+ * digits from the manifest; other text is refused so nothing can be injected into the page).
+ */
+export function readerPageHtml(token = ""): string {
+  if (!/^[0-9a-f]*$/.test(token)) throw new Error("readerPageHtml: the token must be hex digits");
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="medsynth-study-token" content="${token}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>Reader study</title>
@@ -271,7 +290,7 @@ export function readerPageHtml(): string {
     <label>Experience <select id="experience" required><option value="">choose...</option></select></label>
     <button id="start" type="submit">Start or continue</button>
   </form>
-  <p class="keys">Closing this tab is safe: enter the same id to continue where you stopped.</p>
+  <p class="keys">Closing this tab is safe: enter the same id in this browser to continue where you stopped.</p>
 </section>
 <section id="interlude" class="hidden">
   <p id="interlude-text"></p>
