@@ -225,6 +225,18 @@ Deno.test("report: the shareable form has no real image and no local path; the f
       data: { ...fixture.results.config.data, source: secret },
       evaluation: { ...fixture.results.config.evaluation, syntheticSource: `${secret}/run/synthetic` },
     },
+    // exports written before paths were dropped from data cards carry the checkpoint's full path
+    dataCard: {
+      title: "t",
+      date: "2026-01-01",
+      generator: { checkpoint: `${secret}/run/generator.ckpt`, step: 6 },
+      config: null,
+      seed: 1,
+      metrics: {},
+      export: { format: "plain", images: 1, channels: 1, height: 32, width: 32, bitDepth: 8, naming: "" },
+      source: null,
+      synthetic: fixture.results.dataset.real.train,
+    },
   };
   const realImages = [
     ...(full.grids?.rows.map((g) => g.real).filter((x): x is string => x !== null) ?? []),
@@ -246,5 +258,6 @@ Deno.test("report: the shareable form has no real image and no local path; the f
   const synth = full.grids!.rows.map((g) => g.synthetic).filter((x): x is string => x !== null);
   assert(synth.length > 0 && synth.every((u) => html.includes(u)), "synthetic images stay");
   assertEquals(shared.utility, full.utility, "metrics stay");
+  assertEquals(shared.dataCard?.generator.checkpoint, "generator.ckpt");
   checkBalanced(html);
 });

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import type { Dataset } from "../data/dataset.ts";
 import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomConfig } from "../data/phantom.ts";
 import { decodeDatasetCache, encodeDatasetCache, stableKey } from "../data/cache.ts";
@@ -22,7 +22,10 @@ import { writeFileAtomic } from "./_atomic.ts";
 
 /** Where a run's data come from (data.json). */
 export interface DataSpec {
-  /** "phantom" (the built-in head-CT phantom) or a label CSV / folder path. */
+  /**
+   * "phantom" (the built-in head-CT phantom) or a label CSV / folder path, relative to the run folder
+   * (runs from before that hold an absolute path, which still resolves).
+   */
   source: string;
   /** Phantom settings (source "phantom"). */
   phantom?: Partial<PhantomConfig>;
@@ -174,24 +177,47 @@ async function cachedPhantom(spec: DataSpec, cacheDir: string | null): Promise<D
 }
 
 /**
- * Loads the whole dataset a spec names (phantom or a folder / CSV), resized to the spec's size. A
- * phantom is cached in `cacheDir` (see {@linkcode phantomCacheDir}; null: not cached).
+ * The data source as data.json records it: relative to the run folder, so that no absolute local path
+ * is written into data.json, generator.ckpt, results.json or the report (users share those).
  */
-export async function loadSpecData(spec: DataSpec, cacheDir: string | null = null): Promise<Dataset> {
+export function dataSourceFor(runDir: string, data: string): string {
+  return relative(resolve(runDir), resolve(data)) || ".";
+}
+
+/**
+ * Loads the whole dataset a spec names (phantom or a folder / CSV, resolved against `runDir`), resized
+ * to the spec's size. A phantom is cached in `cacheDir` (see {@linkcode phantomCacheDir}; null: not cached).
+ */
+export async function loadSpecData(
+  spec: DataSpec,
+  cacheDir: string | null = null,
+  runDir: string | null = null,
+): Promise<Dataset> {
   if (spec.source === "phantom") return await cachedPhantom(spec, cacheDir);
-  const r = await loadDataset(spec.source, { size: spec.size, channels: spec.channels });
+  const path = resolve(runDir ?? ".", spec.source);
+  if (!(await exists(path))) {
+    throw new Error(
+      `the run's data ${spec.source}${
+        runDir ? ` (relative to the run folder ${runDir})` : ""
+      } is not there ` +
+        `(${path}); put the data back there, or edit "source" in data.json`,
+    );
+  }
+  const r = await loadDataset(path, { size: spec.size, channels: spec.channels });
   return r.dataset;
 }
 
 /**
  * The train / valid / test datasets of a spec (split by patient with the spec's seed, then the spec's
- * subset when it has one; `all` stays the whole dataset).
+ * subset when it has one; `all` stays the whole dataset). `runDir`: the run folder the spec belongs to
+ * (its source is relative to it).
  */
 export async function loadSplitData(
   spec: DataSpec,
   cacheDir: string | null = null,
+  runDir: string | null = null,
 ): Promise<{ all: Dataset; train: Dataset; valid: Dataset; test: Dataset }> {
-  const all = await loadSpecData(spec, cacheDir);
+  const all = await loadSpecData(spec, cacheDir, runDir);
   let split = splitByPatient(all.patientIds, { seed: spec.splitSeed });
   if (spec.subset) {
     try {

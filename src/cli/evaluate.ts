@@ -17,7 +17,7 @@
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { Gpu } from "../gpu/gpu.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { DataCard } from "../data/export.ts";
@@ -148,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
 
   let t = performance.now();
   log(`loading real data (${spec.source}) and the synthetic export ${synDir} ...`);
-  const real = await loadSplitData(spec, phantomCacheDir(dir));
+  const real = await loadSplitData(spec, phantomCacheDir(dir), dir);
   const synthetic = {
     train: await loadSynthetic(synDir, spec, "train"),
     valid: await loadSynthetic(synDir, spec, "valid"),
@@ -188,11 +188,12 @@ async function main(argv: string[]): Promise<number> {
     resamples,
     meta: {
       title: a.title ?? `medsynth evaluation: ${dir.replace(/\/+$/, "").split("/").pop()}`,
-      run: { name: dir.replace(/\/+$/, "").split("/").pop() ?? dir, dir },
+      // paths relative to the run folder: results.json and the report leave the machine
+      run: { name: dir.replace(/\/+$/, "").split("/").pop() ?? dir, dir: "." },
       gan,
       data: spec as unknown as Record<string, unknown>,
       source: spec.source,
-      syntheticSource: synDir,
+      syntheticSource: relative(dir, synDir) || ".",
       training: curves,
       dataCard,
       readerStudy,

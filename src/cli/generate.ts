@@ -18,7 +18,7 @@
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Gpu } from "../gpu/gpu.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { exportSynthetic } from "../data/export.ts";
@@ -112,7 +112,13 @@ async function main(argv: string[]): Promise<number> {
       sources: [],
       format,
     }));
-  const generator = { checkpoint: ckPath, step: meta.step, imagesSeen: meta.imagesSeen, model: cfg.model };
+  // the data card travels with the export: the checkpoint's file name only, no local path
+  const generator = {
+    checkpoint: basename(ckPath),
+    step: meta.step,
+    imagesSeen: meta.imagesSeen,
+    model: cfg.model,
+  };
   const write = async (dir: string, d: Dataset, source: Dataset | null) => {
     const files = exportSynthetic(d, {
       generator,
@@ -131,7 +137,11 @@ async function main(argv: string[]): Promise<number> {
     if (!spec) {
       throw new Error(`${ckPath} does not record its data; use --labels CSV or --combos with label names`);
     }
-    splits = await loadSplitData(spec, phantomCacheDir(isFile ? null : a.run));
+    splits = await loadSplitData(
+      spec,
+      phantomCacheDir(isFile ? null : a.run),
+      isFile ? dirname(ckPath) : a.run,
+    );
   }
 
   if (a.n !== undefined) {

@@ -26,7 +26,6 @@
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
 import { Gpu } from "../gpu/gpu.ts";
 import { encodePng } from "../data/png.ts";
 import { DEFAULT_PHANTOM_CONFIG, type PhantomConfig, type PhantomLabelSpec } from "../data/phantom.ts";
@@ -40,6 +39,7 @@ import { type GanConfig, PRESETS, resolveGanConfig, validateGanConfig } from "..
 import { writeFileAtomic } from "./_atomic.ts";
 import {
   appendMetrics,
+  dataSourceFor,
   type DataSpec,
   exists,
   loadSplitData,
@@ -187,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
     if (fidelityEvery !== undefined) cfg.labelFidelity.every = fidelityEvery;
     const subset = subsetFlags(a);
     spec = {
-      source: resolve(a.data),
+      source: dataSourceFor(dir, a.data),
       splitSeed: cfg.seed,
       size: cfg.resolution,
       channels: cfg.imageChannels,
@@ -204,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   log(`loading data from ${spec.source} ...`);
-  const { train, valid } = await loadSplitData(spec, phantomCacheDir(dir));
+  const { train, valid } = await loadSplitData(spec, phantomCacheDir(dir), dir);
   log(`training split: ${train.n} images, labels ${train.labelNames.join(", ")}`);
   const gpu = await Gpu.create();
   log(`adapter: ${JSON.stringify(gpu.adapter).slice(0, 160)}`);

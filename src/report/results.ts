@@ -364,6 +364,7 @@ export function shareableResults(r: Results): Results {
       ? { ...r.grids, rows: r.grids.rows.map((g) => ({ ...g, real: null, realCount: 0 })) }
       : null,
     gallery: [],
+    dataCard: r.dataCard ? shareableCard(r.dataCard) : null,
     notes: [
       ...r.notes,
       "Shareable form: real images (the real example strips and the nearest-neighbour gallery) and local " +
@@ -371,6 +372,14 @@ export function shareableResults(r: Results): Results {
     ],
     shareable: true,
   };
+}
+
+/** A data card without local paths: exports from before held the checkpoint's full path. */
+function shareableCard(card: DataCard): DataCard {
+  const c = structuredClone(card);
+  const ck = c.generator?.checkpoint;
+  if (typeof ck === "string") c.generator.checkpoint = ck.split(/[\\/]/).pop() ?? "";
+  return c;
 }
 
 /** A finite number, or null (NaN / infinities / undefined become null). */
