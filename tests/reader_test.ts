@@ -50,6 +50,7 @@ async function prepare(
 
 const single = await prepare("single", "single");
 const pair = await prepare("pair", "pair");
+const load = await prepare("load", "single");
 
 Deno.test("prepare: balanced, label-matched blocks of resized PNGs under random ids", async () => {
   const { dir, m } = single;
@@ -408,6 +409,75 @@ Deno.test("server: a 200 MiB body is refused with 413 after reading at most a li
   } finally {
     await srv.kill();
   }
+});
+
+/** Posts until the server acknowledges (it may be down for a restart); bounded. */
+async function postUntilAcknowledged(
+  base: () => string,
+  path: string,
+  body: unknown,
+  auth: Auth,
+  // deno-lint-ignore no-explicit-any
+): Promise<{ status: number; body: any }> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      const r = await post(base(), path, body, auth);
+      if (r.status < 500) return r;
+    } catch { /* connection refused or reset: the server is restarting */ }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`${path}: no acknowledgement within 60 s`);
+}
+
+Deno.test("server: concurrent readers and two SIGKILLs: every acknowledged answer on disk exactly once", async () => {
+  const { dir, m } = load;
+  const port = freePort();
+  const args = ["serve", dir, "--port", String(port)];
+  let srv = await startReader(args);
+  const base = () => srv.base;
+  const readers = Array.from({ length: 12 }, (_, r) => `load${r}`);
+  const acknowledged = new Set<string>();
+  let restarting: Promise<void> | null = null;
+  let kills = 0;
+  const maybeKill = () => {
+    // two SIGKILLs while readers are mid-way, each followed by a restart on the same port
+    const due = kills === 0 ? 40 : kills === 1 ? 110 : Infinity;
+    if (acknowledged.size >= due && !restarting) {
+      kills++;
+      restarting = (async () => {
+        await srv.kill("SIGKILL");
+        srv = await startReader(args);
+        restarting = null;
+      })();
+    }
+  };
+  try {
+    await Promise.all(readers.map(async (reader) => {
+      const key = `k${reader}`.padEnd(32, "0");
+      const reg = await postUntilAcknowledged(base, "/api/reader", { reader, experience: "student", key }, {
+        token: m.token,
+      });
+      assert.equal(reg.status, 200, JSON.stringify(reg.body));
+      for (const t of readerOrder(m, reader)) {
+        const body = { reader, item: t.item, answer: t.item.charCodeAt(0) % 2 ? "real" : "synthetic" };
+        const r = await postUntilAcknowledged(base, "/api/answer", body, { token: m.token, key });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        acknowledged.add(`${reader}|${t.item}`);
+        maybeKill();
+      }
+    }));
+    await restarting;
+    assert.equal(kills, 2, "both kills happened while answers were coming in");
+  } finally {
+    await srv.kill();
+  }
+  const lines = (await Deno.readTextFile(join(dir, "answers.jsonl"))).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  const keys = lines.map((l) => `${l.reader}|${l.item}`);
+  assert.equal(new Set(keys).size, keys.length, "no answer twice");
+  assert.deepEqual(new Set(keys), acknowledged, "every acknowledged answer, and only those");
+  assert.equal(keys.length, readers.length * readerOrder(m, "x").length);
 });
 
 Deno.test("pair mode: API answers and analysis (CLI --json) match an independent computation", async () => {

@@ -44,6 +44,9 @@ export interface ReaderRecord {
   keyHash?: string;
 }
 
+/** What a reader key may look like (the page sends 32 hex digits). */
+const KEY_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
 /** A fresh reader key: 128 random bits, hex. */
 function newKey(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(
@@ -154,6 +157,10 @@ export async function readerHandler(
           return httpError(400, `experience must be one of: ${EXPERIENCE_LEVELS.join("; ")}`);
         }
         const reader = b.reader, experience = b.experience;
+        // the page makes its key before the first request, so a retry after a lost reply is the same request
+        if (b.key !== undefined && (typeof b.key !== "string" || !KEY_PATTERN.test(b.key))) {
+          return httpError(400, "key must be 16-128 letters, digits, '_' or '-'");
+        }
         const given = typeof b.key === "string" ? b.key : null;
         return await lock.run(async () => {
           if (keys.has(reader)) {
@@ -161,7 +168,7 @@ export async function readerHandler(
             if (!(await owns(reader, given))) return httpError(403, NOT_YOURS);
             return json({ ...stateOf(reader), key: given });
           }
-          const key = newKey();
+          const key = given ?? newKey();
           const rec: ReaderRecord = {
             reader,
             experience: readers.get(reader) ?? experience,

@@ -6,7 +6,8 @@
  * API used (the token query parameter is forwarded when the page URL has one; every API call also sends
  * the study token the server embedded in the page as header `x-study-token`):
  * `GET /api/study`, `POST /api/reader {reader, experience, key?}` (answers the reader's state and key; the
- * page keeps the key in localStorage and sends it back, so a reader id alone gets nothing), `POST
+ * page makes the key, keeps it in localStorage and sends it every time, so a reader id alone gets nothing
+ * and a retried registration is the same request), `POST
  * /api/answer {reader, item, answer, confidence?, change?, ms?}` with header `x-reader-key`,
  * `GET /img/<id>.png`.
  * @module
@@ -189,9 +190,16 @@ const SCRIPT = String.raw`
     if (!experience) { showError("Please choose your experience level."); return; }
     showError("");
     try { localStorage.setItem("medsynth-reader", reader); localStorage.setItem("medsynth-experience", experience); } catch (_) {}
-    var known = null;
-    try { known = localStorage.getItem(keyName(reader)); } catch (_) {}
-    postRetrying("/api/reader", { reader: reader, experience: experience, key: known || undefined }).then(function (r) {
+    // the key is made here, before the first request: a retry after a lost reply sends the same one
+    var key = null;
+    try { key = localStorage.getItem(keyName(reader)); } catch (_) {}
+    if (!key) {
+      key = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+        return (b + 256).toString(16).slice(1);
+      }).join("");
+      try { localStorage.setItem(keyName(reader), key); } catch (_) {}
+    }
+    postRetrying("/api/reader", { reader: reader, experience: experience, key: key }).then(function (r) {
       if (r.status !== 200) { showError(r.body.error || ("refused (" + r.status + ")")); return; }
       readerKey = r.body.key;
       try { localStorage.setItem(keyName(reader), readerKey); } catch (_) {}
