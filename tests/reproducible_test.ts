@@ -12,25 +12,18 @@ import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { GanTrainer } from "../src/train/gan.ts";
 import { trainerCheckpoint } from "../src/train/run_state.ts";
 import type { Gpu } from "../src/gpu/gpu.ts";
-import { quickSetup } from "./_gan_setup.ts";
+import { quickSetup, TINY_TRAIN_CONFIG } from "./_gan_setup.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
 
 const TRAIN = new URL("../src/cli/train.ts", import.meta.url).pathname;
 
 const CONFIG = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
+  ...TINY_TRAIN_CONFIG,
   images: 8 * 16,
   logEvery: 4,
   checkpointEvery: 32,
   keepCheckpoints: 10,
-  sampleEvery: 0,
   augment: { adaptive: true, adaSpeedImages: 500 },
   // the reference classifier trains inside each run first: both runs do GPU work before the GAN
   labelFidelity: { every: 32, classifier: "tiny", classifierImages: 48 },

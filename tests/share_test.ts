@@ -14,22 +14,9 @@ import { writeDicomCt } from "../src/data/dicom_write.ts";
 import { phantomToDicomSeries } from "../src/data/phantom.ts";
 import { parseLabels, RSNA_LABELS, writeLabels } from "../src/data/labels.ts";
 import { assert, assertEquals } from "./_assert.ts";
+import { TINY_TRAIN_CONFIG } from "./_gan_setup.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-
-const CONFIG = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
-  logEvery: 2,
-  sampleEvery: 0,
-  checkpointEvery: 24,
-  images: 48,
-};
 
 async function cli(script: string, args: string[]): Promise<void> {
   const r = await new Deno.Command(Deno.execPath(), {
@@ -105,7 +92,7 @@ Deno.test("shared files carry no identifier, file name or path of a DICOM input"
 
     const run = join(tmp, "runs", "share");
     await Deno.mkdir(join(tmp, "runs"));
-    await Deno.writeTextFile(join(tmp, "tiny.json"), JSON.stringify(CONFIG));
+    await Deno.writeTextFile(join(tmp, "tiny.json"), JSON.stringify(TINY_TRAIN_CONFIG));
     await cli("train.ts", ["--config", join(tmp, "tiny.json"), "--data", folder, "--out", run, "--quiet"]);
     await cli("evaluate.ts", [
       "--run",
