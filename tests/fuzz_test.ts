@@ -50,10 +50,10 @@ Deno.test("fuzz: the supervisor reports hangs, process deaths and undocumented e
   }
 });
 
-Deno.test("fuzz: 8000 mutated files end decoded or in the documented error naming the file", async () => {
-  const s = await fuzz(20261204, 8000, 15_000);
+Deno.test("fuzz: 16000 mutated files end decoded or in the documented error naming the file", async () => {
+  const s = await fuzz(20261204, 16000, 15_000);
   const detail = JSON.stringify({ hangs: s.hangs, undocumented: s.undocumented, deaths: s.deaths }, null, 1);
-  assertEquals(s.cases, 8000);
+  assertEquals(s.cases, 16000);
   assertEquals(s.hangs.length + s.undocumented.length + s.deaths.length, 0, detail);
   for (const kind of ["dicom", "png", "jpeg", "csv"]) {
     const k = s.byKind[kind];
