@@ -99,6 +99,8 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await page.setInputFiles("#folder", folder);
     await page.fill("#config", JSON.stringify(TINY));
     await page.click("#load");
+    // the page still says "error" from the broken folder until this load starts: wait for it to leave that
+    await page.waitForFunction(() => document.body.dataset.state !== "error", null, { timeout: 60_000 });
     assert.equal(
       await waitState(page, ["loaded", "error"]),
       "loaded",
