@@ -20,3 +20,20 @@ export function quickSetup(over: Record<string, unknown> = {}) {
   });
   return { data, cfg };
 }
+
+/**
+ * A run config small enough to train and sample in seconds on a CPU adapter (16 px, batch 8), as JSON for
+ * `deno task train --config`; tests add their own schedule. No label fidelity: it would train a
+ * reference classifier the tests do not need.
+ */
+export const TINY_RUN = {
+  preset: "tiny",
+  resolution: 16,
+  gChannels: [16, 8, 8],
+  dChannels: [16, 8, 8],
+  latentDim: 8,
+  dFeatures: 16,
+  batchSize: 8,
+  logEvery: 2,
+  labelFidelity: { every: 0 },
+} as const;

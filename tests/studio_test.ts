@@ -21,17 +21,11 @@ import { parseLabels } from "../src/data/labels.ts";
 import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { parseResults, RESULTS_SCHEMA } from "../src/report/results.ts";
 import { resolveGanConfig } from "../src/models/config.ts";
+import { TINY_RUN } from "./_gan_setup.ts";
 
 /** Small enough to train in well under a minute on a CPU adapter; checkpoints every 32 images. */
 const TINY = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
-  logEvery: 2,
+  ...TINY_RUN,
   sampleEvery: 32,
   checkpointEvery: 32,
   images: 96,
