@@ -21,8 +21,12 @@ export function quickSetup(over: Record<string, unknown> = {}) {
   return { data, cfg };
 }
 
-/** A `deno task train` config file that trains 48 images at 16 px in seconds (CLI tests). */
-export const TINY_TRAIN_CONFIG = {
+/**
+ * A run config small enough to train and sample in seconds on a CPU adapter (16 px, batch 8), as JSON for
+ * `deno task train --config`; tests add their own schedule. No label fidelity: it would train a
+ * reference classifier the tests do not need.
+ */
+export const TINY_RUN = {
   preset: "tiny",
   resolution: 16,
   gChannels: [16, 8, 8],
@@ -31,7 +35,5 @@ export const TINY_TRAIN_CONFIG = {
   dFeatures: 16,
   batchSize: 8,
   logEvery: 2,
-  sampleEvery: 0,
-  checkpointEvery: 24,
-  images: 48,
-};
+  labelFidelity: { every: 0 },
+} as const;

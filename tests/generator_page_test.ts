@@ -17,20 +17,13 @@ import { GanTrainer } from "../src/train/gan.ts";
 import { generatorCheckpoint } from "../src/train/run_state.ts";
 import { generateImages } from "../src/train/sampler.ts";
 import { assertClose, testGpu } from "./_util.ts";
+import { TINY_RUN } from "./_gan_setup.ts";
 
 /** A generator small enough to train and sample in seconds on a CPU adapter. */
 const TINY = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
-  logEvery: 2,
+  ...TINY_RUN,
   sampleEvery: 100_000,
   checkpointEvery: 100_000,
-  labelFidelity: { every: 0 },
 };
 
 /** Runs a CLI (src/cli/NAME.ts) to completion; returns {code, stderr}. */

@@ -12,14 +12,15 @@ import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { GanTrainer } from "../src/train/gan.ts";
 import { trainerCheckpoint } from "../src/train/run_state.ts";
 import type { Gpu } from "../src/gpu/gpu.ts";
-import { quickSetup, TINY_TRAIN_CONFIG } from "./_gan_setup.ts";
+import { quickSetup, TINY_RUN } from "./_gan_setup.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
 
 const TRAIN = new URL("../src/cli/train.ts", import.meta.url).pathname;
 
 const CONFIG = {
-  ...TINY_TRAIN_CONFIG,
+  ...TINY_RUN,
+  sampleEvery: 0,
   images: 8 * 16,
   logEvery: 4,
   checkpointEvery: 32,

@@ -14,7 +14,7 @@ import { writeDicomCt } from "../src/data/dicom_write.ts";
 import { phantomToDicomSeries } from "../src/data/phantom.ts";
 import { parseLabels, RSNA_LABELS, writeLabels } from "../src/data/labels.ts";
 import { assert, assertEquals } from "./_assert.ts";
-import { TINY_TRAIN_CONFIG } from "./_gan_setup.ts";
+import { TINY_RUN } from "./_gan_setup.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -92,7 +92,10 @@ Deno.test("shared files carry no identifier, file name or path of a DICOM input"
 
     const run = join(tmp, "runs", "share");
     await Deno.mkdir(join(tmp, "runs"));
-    await Deno.writeTextFile(join(tmp, "tiny.json"), JSON.stringify(TINY_TRAIN_CONFIG));
+    await Deno.writeTextFile(
+      join(tmp, "tiny.json"),
+      JSON.stringify({ ...TINY_RUN, sampleEvery: 0, checkpointEvery: 24, images: 48 }),
+    );
     await cli("train.ts", ["--config", join(tmp, "tiny.json"), "--data", folder, "--out", run, "--quiet"]);
     await cli("evaluate.ts", [
       "--run",

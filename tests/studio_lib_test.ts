@@ -18,6 +18,7 @@ import { TrainSession } from "../src/studio/train_session.ts";
 import { ROOT } from "./_chromium.ts";
 import { testGpu } from "./_util.ts";
 import { writePhantomFolder } from "./_phantom_folder.ts";
+import { TINY_RUN } from "./_gan_setup.ts";
 
 /** A folder on disk as the page sees a `webkitdirectory` pick (paths relative to the folder). */
 async function folderFiles(dir: string): Promise<FolderFile[]> {
@@ -89,14 +90,7 @@ Deno.test("studio folder loader: an RSNA DICOM series (ids without extension, pa
 });
 
 const TINY = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
-  logEvery: 2,
+  ...TINY_RUN,
   sampleEvery: 24,
   checkpointEvery: 24,
   images: 48,

@@ -21,17 +21,11 @@ import { parseLabels } from "../src/data/labels.ts";
 import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { parseResults, RESULTS_SCHEMA } from "../src/report/results.ts";
 import { resolveGanConfig } from "../src/models/config.ts";
+import { TINY_RUN } from "./_gan_setup.ts";
 
 /** Small enough to train in well under a minute on a CPU adapter; checkpoints every 32 images. */
 const TINY = {
-  preset: "tiny",
-  resolution: 16,
-  gChannels: [16, 8, 8],
-  dChannels: [16, 8, 8],
-  latentDim: 8,
-  dFeatures: 16,
-  batchSize: 8,
-  logEvery: 2,
+  ...TINY_RUN,
   sampleEvery: 32,
   checkpointEvery: 32,
   images: 96,
@@ -99,6 +93,8 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await page.setInputFiles("#folder", folder);
     await page.fill("#config", JSON.stringify(TINY));
     await page.click("#load");
+    // the page still says "error" from the broken folder until this load starts: wait for it to leave that
+    await page.waitForFunction(() => document.body.dataset.state !== "error", null, { timeout: 60_000 });
     assert.equal(
       await waitState(page, ["loaded", "error"]),
       "loaded",

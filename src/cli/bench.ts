@@ -113,7 +113,7 @@ const gans = args["no-gan"]
 const ganSamples = Math.min(samples, 3);
 const showGan = (r: BenchRow) => {
   progress(r);
-  console.log(`    ${r.skipped ? `skipped (${r.note})` : `${r.images_per_s?.toFixed(1) ?? "n/a"} images/s`}`);
+  console.log(`    ${r.skipped ? r.note : `${r.images_per_s?.toFixed(1) ?? "n/a"} images/s`}`);
 };
 if (impls.includes("medsynth")) {
   for (const c of gans) {
