@@ -52,6 +52,8 @@ export function classifierShape(c: ClassifierCase): string {
 export interface ClassifierBenchOptions {
   samples?: number;
   budgetMs?: number;
+  /** The classifier's fused path (default) or its unfused reference path (A/B measurements). */
+  fused?: boolean;
 }
 
 /** Times one medsynth classifier training step (upload of the batch included, as in training). */
@@ -60,7 +62,7 @@ export async function benchClassifierMedsynth(
   c: ClassifierCase,
   opts: ClassifierBenchOptions = {},
 ): Promise<BenchRow> {
-  const model = new Classifier(gpu, c.cfg, { seed: 1 });
+  const model = new Classifier(gpu, c.cfg, { seed: 1, fused: opts.fused });
   const L = c.cfg.labels, per = c.cfg.inChannels * c.cfg.size * c.cfg.size;
   const rng = new Rng(2);
   const images = rng.uniforms(c.batch * per, -1, 1);
