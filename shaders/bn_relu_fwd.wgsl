@@ -7,16 +7,20 @@
 // UNBIASED variance (as PyTorch does). TRAINING = 0: mean and variance are running[c], running[C + c].
 // The statistics take one pass over x: sums of d = x - x[first value of the channel] and d^2 (the shift keeps
 // f32 variance accurate while the channel's mean is within a few standard deviations of that value).
-// Bindings: 0 x read; 1 gamma (C) read; 2 beta (C) read; 3 r (N*C*S) write; 4 saved (2*C) write (TRAINING = 0:
-//           a dummy); 5 running (2*C) read_write; 6 uniform { n: u32, c: u32, s: u32, xs: u32 }.
+// POOL = 1 also fuses the 2x2 average pooling that follows (S = H*W): r is (N, C, H/2, W/2) (floor), the mean
+// of the four ReLU outputs of each window, and the full-resolution ReLU output is never written.
+// Bindings: 0 x read; 1 gamma (C) read; 2 beta (C) read; 3 r (N*C*S, or N*C*(H/2)*(W/2) with POOL) write;
+//           4 saved (2*C) write (TRAINING = 0: a dummy); 5 running (2*C) read_write;
+//           6 uniform { n: u32, c: u32, s: u32, xs: u32, h: u32, w: u32 } (h, w: only with POOL).
 // Dispatch: one invocation per channel, WG channels a workgroup, folded by grid1d. No workgroup memory and no
 // barriers (both slow on CPU adapters); each invocation walks its channel's N*S values.
 override WG: u32 = 8;
 override EPS: f32 = 1e-5;
 override MOMENTUM: f32 = 0.1;
 override TRAINING: u32 = 1u;
+override POOL: u32 = 0u;
 
-struct Params { n: u32, c: u32, s: u32, xs: u32 }
+struct Params { n: u32, c: u32, s: u32, xs: u32, h: u32, w: u32 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
@@ -61,6 +65,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let scale = gamma[g] * invstd;
   let shift = beta[g] - mean * scale;
+  if (POOL == 1u) {
+    let ho = p.h / 2u;
+    let wo = p.w / 2u;
+    for (var a = 0u; a < p.n; a++) {
+      let out = (a * p.c + g) * ho * wo;
+      for (var oy = 0u; oy < ho; oy++) {
+        let row = a * p.xs + g * p.s + 2u * oy * p.w;
+        for (var ox = 0u; ox < wo; ox++) {
+          let i = row + 2u * ox;
+          let v = max(x[i] * scale + shift, 0.0) + max(x[i + 1u] * scale + shift, 0.0) +
+            max(x[i + p.w] * scale + shift, 0.0) + max(x[i + p.w + 1u] * scale + shift, 0.0);
+          r[out + oy * wo + ox] = 0.25 * v;
+        }
+      }
+    }
+    return;
+  }
   for (var a = 0u; a < p.n; a++) {
     let base = a * p.xs + g * p.s;
     let out = (a * p.c + g) * p.s;

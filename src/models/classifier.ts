@@ -33,8 +33,10 @@
  * writes only its k new channels after them, so no concat copies the growing features again. Backward, the
  * block's gradient buffer receives the whole gradient of the block's features; each layer reads its new
  * channels' gradient out of it and its BN1 backward adds (+=) the input gradient into the first channels,
- * which is dF_{l-1} = dA + dX without the split and the add. The unfused path (`fused: false`) is the
- * layer-by-layer reference.
+ * which is dF_{l-1} = dA + dX without the split and the add. The stem's BN -> ReLU -> pool is one kernel
+ * each way, and so is a transition's, which pools BEFORE its 1x1 conv (conv1x1 and 2x2 average pooling are
+ * both linear and act on different axes, so they commute: the same function, on a quarter of the pixels).
+ * The unfused path (`fused: false`) is the layer-by-layer reference.
  * @module
  */
 
@@ -478,6 +480,22 @@ export class Classifier {
     return r;
   }
 
+  /** Fused path: BN (training or evaluation mode), ReLU and 2x2 average pooling of x into `pooled`. */
+  private bnReluPool(
+    rec: Recorder,
+    ws: ClassifierWorkspace,
+    bn: BnSpec,
+    x: Tensor,
+    pooled: Tensor,
+    training: boolean,
+  ): void {
+    const saved = training ? ws.t(`${bn.name}.saved`, [2, bn.c]) : null;
+    bnReluForward(rec, x, bn.gamma.value, bn.beta.value, pooled, saved, bn.running.value, {
+      training,
+      pool: true,
+    });
+  }
+
   /** Records a bias-free conv of x (spatial size `size`) into y. */
   private conv(rec: Recorder, cs: ConvSpec, x: Tensor, y: Tensor, n: number, size: number): void {
     conv2dForward(rec, x, cs.w.value, null, y, convShape(cs, n, size), this.variant);
@@ -495,9 +513,12 @@ export class Classifier {
     this.conv(rec, plan.stem, ws.x, stemOut, n, cfg.size);
     let f = stemOut;
     if (plan.stemBn) {
-      const r = this.bnRelu(rec, ws, plan.stemBn, stemOut, training);
       f = ws.t("stem.pool", [n, cfg.stemChannels, s0 >> 1, s0 >> 1]);
-      avgPool2Forward(rec, r, f);
+      if (this.fused) {
+        this.bnReluPool(rec, ws, plan.stemBn, stemOut, f, training);
+      } else {
+        avgPool2Forward(rec, this.bnRelu(rec, ws, plan.stemBn, stemOut, training), f);
+      }
     }
     plan.blocks.forEach((block, b) => {
       // fused: the block's features live in one buffer; its input fills the first channels
@@ -525,11 +546,20 @@ export class Classifier {
       if (feats) f = feats;
       const t = block.transition;
       if (t) {
-        const r = this.bnRelu(rec, ws, t.bn, f, training);
-        const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
-        this.conv(rec, t.conv, r, c, n, t.size);
-        f = ws.t(`${t.name}.out`, [n, t.conv.cout, t.size >> 1, t.size >> 1]);
-        avgPool2Forward(rec, c, f);
+        const out = ws.t(`${t.name}.out`, [n, t.conv.cout, t.size >> 1, t.size >> 1]);
+        if (this.fused) {
+          // pool before the 1x1 conv (the same function: both are linear and act on other axes), fused
+          // with the BN -> ReLU: the conv runs on a quarter of the pixels
+          const pr = ws.t(`${t.bn.name}.pooled`, [n, t.conv.cin, t.size >> 1, t.size >> 1]);
+          this.bnReluPool(rec, ws, t.bn, f, pr, training);
+          this.conv(rec, t.conv, pr, out, n, t.size >> 1);
+        } else {
+          const r = this.bnRelu(rec, ws, t.bn, f, training);
+          const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
+          this.conv(rec, t.conv, r, c, n, t.size);
+          avgPool2Forward(rec, c, out);
+        }
+        f = out;
       }
     });
     const r = this.bnRelu(rec, ws, plan.headBn, f, training);
@@ -541,7 +571,8 @@ export class Classifier {
 
   /**
    * ReLU backward from its output, then BN backward: dgamma, dbeta accumulated; dx written, or on the fused
-   * path added (+=) into dx's first bn.c channels when `accumulate` (x and dx may be wider there).
+   * path added (+=) into dx's first bn.c channels when `accumulate` (x and dx may be wider there). Fused,
+   * `pool`: dr is the gradient of {@linkcode Classifier.bnReluPool}'s pooled output.
    */
   private bnReluGrad(
     rec: Recorder,
@@ -551,14 +582,16 @@ export class Classifier {
     dr: Tensor,
     dx: Tensor,
     accumulate = false,
+    pool = false,
   ): void {
     if (this.fused) {
       const saved = ws.t(`${bn.name}.saved`, [2, bn.c]);
       const [gamma, beta] = [bn.gamma, bn.beta];
-      bnReluBackward(rec, x, dr, gamma.value, beta.value, saved, dx, gamma.grad, beta.grad, { accumulate });
+      const opts = { accumulate, pool };
+      bnReluBackward(rec, x, dr, gamma.value, beta.value, saved, dx, gamma.grad, beta.grad, opts);
       return;
     }
-    if (accumulate) throw new Error("classifier: the unfused path writes its BN input gradients");
+    if (accumulate || pool) throw new Error("classifier: the unfused path has no accumulating or pooled BN");
     const r = ws.t(`${bn.name}.r`, x.shape), dy = ws.t(`${bn.name}.dy`, x.shape);
     biasActBackward(rec, dr, r, dy, null, "relu");
     batchNormBackward(
@@ -593,19 +626,29 @@ export class Classifier {
       const t = block.transition;
       if (t) {
         // df is the gradient of the transition's output; turn it into the block output's gradient
-        const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
-        const dc = ws.t(`${t.name}.dconv`, c.shape);
-        avgPool2Backward(rec, df, dc);
-        const r = ws.t(`${t.bn.name}.r`, [n, t.conv.cin, t.size, t.size]);
-        conv2dBackwardWeight(rec, r, dc, t.conv.w.grad, null, convShape(t.conv, n, t.size), this.variant);
-        const dr = ws.t(`${t.bn.name}.dr`, r.shape);
-        conv2dBackwardInput(rec, dc, t.conv.w.value, dr, convShape(t.conv, n, t.size), this.variant);
         const out = this.denseOutput(ws, b, block.layers.length - 1);
         const outName = this.fused
           ? `block${b}.features`
           : `${block.layers[block.layers.length - 1].name}.out`;
-        df = ws.t(`${outName}.grad`, out.shape);
-        this.bnReluGrad(rec, ws, t.bn, out, dr, df);
+        const dOut = ws.t(`${outName}.grad`, out.shape);
+        if (this.fused) {
+          const pr = ws.t(`${t.bn.name}.pooled`, [n, t.conv.cin, t.size >> 1, t.size >> 1]);
+          const dpr = ws.t(`${t.bn.name}.dpooled`, pr.shape), sh = convShape(t.conv, n, t.size >> 1);
+          conv2dBackwardWeight(rec, pr, df, t.conv.w.grad, null, sh, this.variant);
+          conv2dBackwardInput(rec, df, t.conv.w.value, dpr, sh, this.variant);
+          this.bnReluGrad(rec, ws, t.bn, out, dpr, dOut, false, true);
+        } else {
+          const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
+          const dc = ws.t(`${t.name}.dconv`, c.shape);
+          avgPool2Backward(rec, df, dc);
+          const r = ws.t(`${t.bn.name}.r`, [n, t.conv.cin, t.size, t.size]);
+          const sh = convShape(t.conv, n, t.size);
+          conv2dBackwardWeight(rec, r, dc, t.conv.w.grad, null, sh, this.variant);
+          const dr = ws.t(`${t.bn.name}.dr`, r.shape);
+          conv2dBackwardInput(rec, dc, t.conv.w.value, dr, sh, this.variant);
+          this.bnReluGrad(rec, ws, t.bn, out, dr, dOut);
+        }
+        df = dOut;
       }
       // fused: df is the gradient of the block's whole feature buffer; each layer adds its input's part
       const feats = this.fused ? this.blockFeatures(ws, b) : null;
@@ -661,10 +704,14 @@ export class Classifier {
     const stemOut = ws.t("stem.out", [n, cfg.stemChannels, s0, s0]);
     let dStem = df;
     if (plan.stemBn) {
-      const dr = ws.t(`${plan.stemBn.name}.dr`, stemOut.shape);
-      avgPool2Backward(rec, df, dr);
       dStem = ws.t("stem.out.grad", stemOut.shape);
-      this.bnReluGrad(rec, ws, plan.stemBn, stemOut, dr, dStem);
+      if (this.fused) {
+        this.bnReluGrad(rec, ws, plan.stemBn, stemOut, df, dStem, false, true);
+      } else {
+        const dr = ws.t(`${plan.stemBn.name}.dr`, stemOut.shape);
+        avgPool2Backward(rec, df, dr);
+        this.bnReluGrad(rec, ws, plan.stemBn, stemOut, dr, dStem);
+      }
     }
     conv2dBackwardWeight(
       rec,
