@@ -16,17 +16,15 @@
 //             w[4c4 .. 4c4 + 3, r / K^2, tap r % K^2] for rows r = (ci, kh, kw), zero past Cout;
 //           2 b (Cout) read (HAS_BIAS = 0 ignores it); 3 y (N, Cout, Ho, Wo) read_write; 4 uniform Params
 //             (total = nb*Ho*wq quads of this batch chunk, wq = ceil(Wo / 4) quads a row, n0 = the chunk's
-//             first image).
-// Dispatch: (gx, gy, ceil(Cout / 16)): gx*gy >= ceil(total / (4 WG)) groups folded by grid1d (flat = x + y*nx),
-//           z = cb, the block of 16 output channels; one dispatch per batch chunk. (One dispatch per block of
-//           16 channels ran the blocks one after the other: with few pixels, e.g. a 1x1 conv at 1x1, that was
-//           a single workgroup at a time, and a dispatch's fixed cost each.)
+//             first image, cb = the block of 16 output channels).
+// Dispatch: (gx, gy, 1): gx*gy >= ceil(total / (4 WG)) groups folded by grid1d (flat = x + y*nx); one
+//           dispatch per (batch chunk, 16 output channels).
 override WG: u32 = 64;
 override K: u32 = 3;
 override S: u32 = 1;
 override HAS_BIAS: u32 = 1u;
 
-struct Params { cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32 }
+struct Params { cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32, cb: u32 }
 
 @group(0) @binding(0) var xt: texture_storage_2d<rgba32float, read>;
 @group(0) @binding(1) var wt: texture_storage_2d<rgba32float, read>;
@@ -87,7 +85,7 @@ fn taps(wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<functio
         a12: ptr<function, Row>, a13: ptr<function, Row>, a14: ptr<function, Row>, a15: ptr<function, Row>) {
   var xs: Taps;
   var w: TapsW;
-  let c4 = cb * 4u;
+  let c4 = p.cb * 4u;
   {
     xs[0] = Row(shift(e0, 0u), shift(e1, 0u), shift(e2, 0u), shift(e3, 0u));
     w[0] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 0u)),
@@ -157,13 +155,9 @@ fn putRow(co: u32, g0: u32, q: array<vec3<u32>, 4>, r: Row) {
   put(co, g0 + 3u, q[3], r[3]);
 }
 
-// The block of 16 output channels of this workgroup (its z).
-var<private> cb: u32;
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  cb = wid.z;
   let g0 = ((wid.x + wid.y * nwg.x) * WG + lid) * 4u;
   // logical padded row of (ci = 0, kh = 0) and texel column of each quad
   let q0 = quad(g0);
@@ -210,7 +204,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     r2 += p.hp;
     r3 += p.hp;
   }
-  let co = cb * 16u;
+  let co = p.cb * 16u;
   let qs = array<vec3<u32>, 4>(q0, q1, q2, q3);
   putRow(co, g0, qs, a0);
   putRow(co + 1u, g0, qs, a1);

@@ -116,8 +116,10 @@ function gemm(
     const total = nb * ho * wq;
     const [gx, gy] = grid1d(ceilDiv(total, 4 * WG));
     const kern = convKernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0 });
-    const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0];
-    rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, ceilDiv(cout, 16)]);
+    for (let cb = 0; cb < ceilDiv(cout, 16); cb++) {
+      const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0, cb];
+      rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);
+    }
   }
 }
 
