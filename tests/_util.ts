@@ -88,3 +88,10 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
+
+/** Plausible running statistics of C batch-norm channels, (2, C) = [mean in [-1, 1) | var in [0.5, 1.5)]. */
+export function bnRunningStart(c: number, seed: number): Float32Array {
+  const r = rand(2 * c, seed, -1, 1);
+  for (let k = c; k < 2 * c; k++) r[k] = 0.5 + Math.abs(r[k]);
+  return r;
+}

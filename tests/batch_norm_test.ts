@@ -7,21 +7,12 @@ import {
   batchNormRunningInit,
   type NormVariant,
 } from "../src/nn/batch_norm.ts";
-import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
+import { assertClose, bnRunningStart as runningStart, dot, finiteDiff, rand, testGpu } from "./_util.ts";
+import { numel } from "../src/gpu/tensor.ts";
 
 const SHAPES = [[4, 6, 9, 9], [1, 3, 5, 5], [2, 3, 7, 7], [3, 5, 16, 16], [8, 10], [5, 3, 1, 1]];
 const VARIANTS: NormVariant[] = ["naive", "blocked"];
 const TOL = { atol: 2e-5, rtol: 1e-4 };
-
-function numel(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-function runningStart(c: number, seed: number): Float32Array {
-  const r = rand(2 * c, seed, -1, 1);
-  for (let k = c; k < 2 * c; k++) r[k] = 0.5 + Math.abs(r[k]);
-  return r;
-}
 
 Deno.test("batch norm GPU forward (train, eval) and backward equal the CPU reference", async () => {
   const gpu = await testGpu();

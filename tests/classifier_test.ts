@@ -95,10 +95,15 @@ async function gpuGradients(
   return v;
 }
 
+/** The cases on the fused path (the default) and the unfused reference path. */
+const PATHS = CASES.flatMap(([name, cfg, n]) =>
+  [true, false].map((fused) => [`${name}${fused ? "" : " (unfused)"}`, cfg, n, fused] as const)
+);
+
 Deno.test("classifier GPU forward equals the CPU reference (training and evaluation mode)", async () => {
   const gpu = await testGpu();
-  for (const [name, cfg, n] of CASES) {
-    const model = new Classifier(gpu, cfg, { seed: 3 });
+  for (const [name, cfg, n, fused] of PATHS) {
+    const model = new Classifier(gpu, cfg, { seed: 3, fused });
     const ws = model.workspace(n, true);
     const d = inputs(cfg, n, 11);
     const before = await model.readState();
@@ -129,7 +134,7 @@ Deno.test("classifier GPU forward equals the CPU reference (training and evaluat
     }
     assert(differs > 1e-3, `${name}: evaluation mode differs from training mode (max diff ${differs})`);
     // the naive conv kernels (debugging variant) give the same forward
-    const naive = new Classifier(gpu, cfg, { seed: 3, convVariant: "naive" });
+    const naive = new Classifier(gpu, cfg, { seed: 3, convVariant: "naive", fused });
     const nws = naive.workspace(n, true);
     gpu.write(nws.x, d.x);
     gpu.run((rec) => naive.forward(rec, nws, true));
@@ -149,8 +154,8 @@ Deno.test("classifier GPU forward equals the CPU reference (training and evaluat
 
 Deno.test("classifier backward equals directional finite differences of the CPU forward loss", async () => {
   const gpu = await testGpu();
-  for (const [name, cfg, n] of CASES) {
-    const model = new Classifier(gpu, cfg, { seed: 5 });
+  for (const [name, cfg, n, fused] of PATHS) {
+    const model = new Classifier(gpu, cfg, { seed: 5, fused });
     const ws = model.workspace(n, true);
     const d = inputs(cfg, n, 21);
     const state = await model.readState();
@@ -200,6 +205,37 @@ Deno.test("classifier backward equals directional finite differences of the CPU 
     assert(checked === model.params.params.length, "every parameter checked");
     model.disposeWorkspaces();
   }
+});
+
+Deno.test("classifier fused path (BN+ReLU kernels, concat-free blocks) equals the unfused path", async () => {
+  // the tiny preset's architecture at 16 px: blocks at 8, 4 and 2 px, two steps of Adam
+  const gpu = await testGpu();
+  const cfg = classifierConfig("tiny", { inChannels: 1, size: 16, labels: 3 }), n = 4;
+  const d = inputs(cfg, n, 31);
+  const run = async (fused: boolean) => {
+    const model = new Classifier(gpu, cfg, { seed: 7, fused });
+    const stepper = new ClassifierStepper(model, n, { lr: 1e-2, posWeight: d.pos, negWeight: d.neg });
+    stepper.step(d.x, d.y);
+    const ws = model.workspace(n, true);
+    const loss = await gpuGradients(model, ws, d); // after one Adam step: weights and statistics moved
+    const out = {
+      loss,
+      logits: await gpu.read(ws.logits),
+      features: await gpu.read(ws.features),
+      grads: await gpu.read(model.params.grads),
+      state: await model.readState(),
+    };
+    stepper.dispose();
+    model.disposeWorkspaces();
+    return out;
+  };
+  const fused = await run(true), unfused = await run(false);
+  const tol = { atol: 1e-4, rtol: 1e-3 };
+  assertClose([fused.loss], [unfused.loss], tol, "loss");
+  assertClose(fused.logits, unfused.logits, tol, "logits");
+  assertClose(fused.features, unfused.features, tol, "features");
+  assertClose(fused.grads, unfused.grads, tol, "parameter gradients");
+  for (const [k, v] of unfused.state) assertClose(fused.state.get(k)!, v, tol, `state ${k}`);
 });
 
 Deno.test("classifier training steps allocate nothing after the first and reduce the loss", async () => {

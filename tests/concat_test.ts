@@ -5,6 +5,9 @@ import {
   concatForward,
   concatForwardRef,
   concatShape,
+  readChannels,
+  readChannelsRef,
+  writeChannels,
 } from "../src/nn/concat.ts";
 import { assertClose, rand, testGpu } from "./_util.ts";
 
@@ -44,4 +47,33 @@ Deno.test("concat CPU reference puts a's channels first and backward inverts for
   assertClose(da, [1, 2, 3, 4], { atol: 0, rtol: 0 }, "da");
   assertClose(db, [5, 6, 7, 8, 9, 10, 11, 12], { atol: 0, rtol: 0 }, "db");
   assertThrows(() => concatShape([2, 3, 4, 4], [2, 3, 5, 5]), /agree on every axis but axis 1/);
+});
+
+Deno.test("channel slices: writeChannels puts a tensor into channels [c0, c0 + C), readChannels takes them out", async () => {
+  const gpu = await testGpu();
+  // the concat-free dense block: the features of a concat(a, b) built by writing a and b into one buffer
+  for (const [sa, sb] of CASES) {
+    const sy = concatShape(sa, sb);
+    const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
+    const ah = rand(na, 4), bh = rand(nb, 5);
+    const a = gpu.tensor(sa, ah), b = gpu.tensor(sb, bh), y = gpu.tensor(sy);
+    const a2 = gpu.tensor(sa), b2 = gpu.tensor(sb);
+    gpu.run((rec) => {
+      writeChannels(rec, a, y, 0);
+      writeChannels(rec, b, y, sa[1]);
+      readChannels(rec, y, 0, a2);
+      readChannels(rec, y, sa[1], b2);
+    });
+    const exact = { atol: 0, rtol: 0 };
+    const yh = await gpu.read(y);
+    assertClose(yh, concatForwardRef(ah, bh, sa, sb), exact, `slices = concat ${sa}+${sb}`);
+    assertClose(await gpu.read(a2), ah, exact, `read a ${sa}`);
+    assertClose(await gpu.read(b2), bh, exact, `read b ${sb}`);
+    assertClose(readChannelsRef(yh, sy, sa[1], sb[1]), bh, exact, `ref read b ${sb}`);
+    for (const t of [a, b, y, a2, b2]) t.dispose();
+  }
+  const t = gpu.tensor([2, 3, 4, 4]), wide = gpu.tensor([2, 5, 4, 4]);
+  assertThrows(() => gpu.run((rec) => writeChannels(rec, t, wide, 3)), /does not fit channels 3..6/);
+  t.dispose();
+  wide.dispose();
 });

@@ -37,6 +37,8 @@ const SHAPES: Conv2dShape[] = [
   shape(2, 8, 16, 16, 16, 3, 1, 1),
   // >= 16 channels both sides: the weight gradient runs as the transposed conv's (stride 2 and 1)
   shape(2, 16, 8, 8, 20, 4, 2, 1),
+  // a 1x1 conv of 1x1 images: forward and input gradient run as matmuls
+  shape(5, 37, 1, 1, 19, 1, 1, 0),
 ];
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };

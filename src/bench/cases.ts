@@ -145,8 +145,8 @@ export interface BenchRow {
 export class BudgetSkip extends Error {
   constructor(readonly estimateMs: number, readonly budgetMs: number) {
     super(
-      `skipped: the first runs predict ${(estimateMs / 1000).toFixed(0)} s, over the row budget of ` +
-        `${(budgetMs / 1000).toFixed(0)} s (--row-budget)`,
+      `skipped: the first runs predict ${(estimateMs / 1000).toFixed(0)} s, over the row's budget of ` +
+        `${(budgetMs / 1000).toFixed(0)} s (--row-budget, or what was left of --budget)`,
     );
     this.name = "BudgetSkip";
   }
@@ -212,8 +212,10 @@ export function benchTable(rows: BenchRow[]): string {
  * `targetMs`. Ops slower than `targetMs` on their own are timed one run at a time.
  *
  * `budgetMs` bounds the whole measurement: the warm-up run and the first timed run predict its cost (a
- * slow op takes `samples` more single runs, a fast one about 3 x targetMs per sample), and when that is
- * over the budget it throws {@linkcode BudgetSkip} instead of going on.
+ * slow op takes one single run per sample, a fast one about 3 x targetMs per sample; a warm-up over
+ * the budget on its own decides at once). When `samples` do not fit the budget, or a run takes over
+ * {@linkcode SLOW_RUN_MS}, fewer are taken, down to {@linkcode MIN_SAMPLES} (a median still); when not
+ * even those fit, it throws {@linkcode BudgetSkip} instead of going on.
  */
 export async function timePerRun(
   timeReps: (reps: number) => Promise<number>,
@@ -222,17 +224,24 @@ export async function timePerRun(
   budgetMs = Infinity,
 ): Promise<number> {
   const warm = await timeReps(1); // warm-up: compilation, first touch of buffers
-  if (warm > budgetMs) throw new BudgetSkip(warm * (samples + 2), budgetMs);
+  const least = Math.min(samples, MIN_SAMPLES);
+  // a run after the warm-up is assumed to take at least half of it (the warm-up is one run + compiling)
+  if (warm + (least + 1) * warm / 2 > budgetMs) {
+    throw new BudgetSkip(warm + (least + 1) * warm / 2, budgetMs);
+  }
   let reps = 1;
   let t = await timeReps(1);
-  const predicted = warm + t + samples * Math.max(t, 3 * targetMs);
-  if (predicted > budgetMs) throw new BudgetSkip(predicted, budgetMs);
+  const perSample = Math.max(t, 3 * targetMs);
+  // slow runs vary little from run to run: the fewest samples do
+  const want = t > SLOW_RUN_MS ? least : samples;
+  const fit = Math.min(want, Math.floor((budgetMs - warm - t) / perSample));
+  if (fit < least) throw new BudgetSkip(warm + t + least * perSample, budgetMs);
   while (t < targetMs && reps < 1 << 16) {
     reps *= t < targetMs / 8 ? 8 : 2;
     t = await timeReps(reps);
   }
-  const per: number[] = [];
-  for (let i = 0; i < samples; i++) {
+  const per: number[] = reps === 1 ? [t] : []; // a single timed run is a sample already
+  for (let i = per.length; i < fit; i++) {
     if (reps === 1) {
       per.push(await timeReps(1));
     } else {
@@ -242,4 +251,104 @@ export async function timePerRun(
     }
   }
   return median(per);
+}
+
+/** The fewest timed samples a measurement takes (when its budget allows fewer than asked for). */
+export const MIN_SAMPLES = 3;
+/** Runs longer than this take {@linkcode MIN_SAMPLES} samples, whatever was asked for. */
+export const SLOW_RUN_MS = 1000;
+
+/**
+ * The cheap first measurement of a whole training step's peer, before any full-size step runs: a step at a
+ * small batch (`probeMs`, e.g. {@linkcode tfjsStepMs}) times `scale` (full batch / probe batch) predicts a
+ * full step; when the full measurement (warm-up and {@linkcode MIN_SAMPLES} runs) would not fit
+ * `budgetMs`, it throws {@linkcode BudgetSkip}. So a peer
+ * whose one step takes minutes (tfjs-webgpu's 64 px GAN on llvmpipe) costs seconds to skip, not minutes.
+ * Returns the predicted full step in ms.
+ */
+export async function probeStep(
+  probeMs: () => Promise<number>,
+  scale: number,
+  budgetMs: number,
+): Promise<number> {
+  const step = (await probeMs()) * scale;
+  const predicted = (MIN_SAMPLES + 1) * step;
+  if (predicted > budgetMs) throw new BudgetSkip(predicted, budgetMs);
+  return step;
+}
+
+/** Batch of the probe steps of {@linkcode probeStep} (batch norm needs 2). */
+export const PROBE_BATCH = 2;
+
+/**
+ * Milliseconds of one probe step of a tfjs peer; disposes the peer. The first step (compiling included)
+ * is the answer when, scaled by `scale`, it fits `budgetMs` (it over-estimates); else a second step,
+ * compiled already, is.
+ */
+export async function tfjsStepMs(
+  peer: { step(): Promise<void>; dispose(): void },
+  scale: number,
+  budgetMs: number,
+): Promise<number> {
+  try {
+    let t0 = performance.now();
+    await peer.step();
+    const first = performance.now() - t0;
+    if ((MIN_SAMPLES + 1) * first * scale <= budgetMs) return first;
+    t0 = performance.now();
+    await peer.step();
+    return performance.now() - t0;
+  } finally {
+    peer.dispose();
+  }
+}
+
+/**
+ * The whole benchmark run's time budget: each measurement gets the per-row budget or what is left of the
+ * run's, whichever is less, and once the run's budget is spent the remaining rows are skipped without
+ * running anything. `now` is the clock in ms (tests pass a fake one).
+ */
+export class RunBudget {
+  private readonly deadline: number;
+
+  constructor(
+    readonly runMs: number,
+    readonly rowMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.deadline = now() + runMs;
+  }
+
+  /** Milliseconds the next measurement may take (<= 0: the run's budget is spent). */
+  nextRowMs(): number {
+    return Math.min(this.rowMs, this.deadline - this.now());
+  }
+
+  /**
+   * Runs one measurement under the budget: a {@linkcode BudgetSkip} (or a spent run budget) becomes a
+   * skipped row; other errors a row with the error when `keepErrors`, else they are thrown.
+   */
+  async measure(
+    base: Pick<BenchRow, "op" | "shape" | "impl">,
+    f: (budgetMs: number) => Promise<BenchRow>,
+    keepErrors = false,
+  ): Promise<BenchRow> {
+    const ms = this.nextRowMs();
+    if (ms <= 0) {
+      return {
+        ...base,
+        ms: null,
+        gflops: null,
+        skipped: "time budget",
+        note: `skipped: the run's budget of ${(this.runMs / 1000).toFixed(0)} s (--budget) was spent`,
+      };
+    }
+    try {
+      return await f(ms);
+    } catch (e) {
+      if (e instanceof BudgetSkip) return skippedRow(base, e);
+      if (!keepErrors) throw e;
+      return { ...base, ms: null, gflops: null, note: String((e as Error).message) };
+    }
+  }
 }

@@ -2,15 +2,14 @@
  * The peer for the GAN-step benchmark: medsynth's cpd-GAN (see src/models/generator.ts and
  * discriminator.ts) written with tfjs ops and `tf.variableGrads`, trained with the same losses
  * (hinge + auxiliary BCE), spectral normalisation of D, minibatch std, Adam and the generator EMA.
- * Differentiable augmentation is left out (it only makes the peer faster). tfjs uses NHWC.
- *
- * tfjs-wasm 4.22 has no Conv2DBackpropFilter kernel, so on wasm the conv filter gradient is supplied
- * through `tf.customGrad` as a forward conv with dilation = stride (what a tfjs-wasm user would do).
+ * Differentiable augmentation is left out (it only makes the peer faster). tfjs uses NHWC; the convs
+ * come from src/bench/_tfjs_conv.ts (custom filter gradients on tfjs-wasm).
  * @module
  */
 
 import type * as TF from "@tensorflow/tfjs";
 import type { GanConfig } from "../models/config.ts";
+import { tfjsConv, tfjsConvTranspose } from "./_tfjs_conv.ts";
 
 type Tf = typeof TF;
 type T4 = TF.Tensor4D;
@@ -24,7 +23,6 @@ export interface TfjsGan {
 /** Builds the peer GAN for a config and label count, with batch size `cfg.batchSize`. */
 export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan {
   const N = cfg.batchSize, L = numLabels, Z = cfg.latentDim, C = cfg.imageChannels, R = cfg.resolution;
-  const wasm = tf.getBackend() === "wasm";
   const vars: TF.Variable[] = [];
   const v = (shape: number[], scale: number, name: string, trainable = true) => {
     const t = tf.variable(tf.randomNormal(shape, 0, scale), trainable, `${name}_${vars.length}`);
@@ -33,34 +31,7 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
   };
   const he = (fanIn: number) => Math.sqrt(2 / fanIn);
 
-  /** conv2d with explicit symmetric padding; on wasm with a custom filter gradient. */
-  const conv = (x: T4, w: TF.Tensor4D, stride: number, pad: number): T4 => {
-    const xp = pad ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
-    if (!wasm) return tf.conv2d(xp, w, stride, "valid");
-    const f = tf.customGrad(
-      ((xi: TF.Tensor, wi: TF.Tensor, save: TF.GradSaveFunc) => {
-        save([xi, wi]);
-        return {
-          value: tf.conv2d(xi as T4, wi as TF.Tensor4D, stride, "valid"),
-          gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
-            const [xs, ws] = saved as [T4, TF.Tensor4D];
-            const dx = tf.conv2dTranspose(dy as T4, ws, xs.shape, stride, "valid");
-            const k = ws.shape[0];
-            const xt = tf.transpose(xs, [3, 1, 2, 0]) as T4;
-            const dyt = tf.transpose(dy, [1, 2, 0, 3]) as TF.Tensor4D;
-            const dw = tf.slice(tf.conv2d(xt, dyt, 1, "valid", "NHWC", stride), [0, 0, 0, 0], [
-              ws.shape[2],
-              k,
-              k,
-              ws.shape[3],
-            ]);
-            return [dx, tf.transpose(dw, [1, 2, 0, 3])];
-          },
-        };
-      }) as unknown as Parameters<typeof tf.customGrad>[0],
-    );
-    return f(xp, w) as T4;
-  };
+  const conv = tfjsConv(tf), convT = tfjsConvTranspose(tf);
   const leaky = (x: TF.Tensor) => tf.leakyRelu(x, 0.2);
 
   // ---- generator
@@ -117,7 +88,7 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
     for (const b of gBlocks) {
       res *= 2;
       h = cfg.upsample === "convT"
-        ? tf.conv2dTranspose(h, b.up as unknown as TF.Tensor4D, [N, res, res, b.upB.shape[0]], 2, "same")
+        ? convT(h, b.up as unknown as TF.Tensor4D, [N, res, res, b.upB.shape[0]], 2)
         : conv(tf.image.resizeNearestNeighbor(h, [res, res]), b.up as unknown as TF.Tensor4D, 1, 1);
       h = leaky(condNorm(tf.add(h, b.upB) as T4, cond, b.n1)) as T4;
       h = leaky(

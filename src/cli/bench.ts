@@ -1,15 +1,19 @@
 /**
  * `deno task bench [--quick] [--out FILE] [--impl medsynth,tfjs-webgpu,tfjs-wasm] [--filter OP]
- *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--samples N]
- *   [--row-budget SECONDS]`
+ *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--no-classifier]
+ *   [--classifier tiny,paper] [--samples N] [--row-budget SECONDS] [--budget SECONDS]`
  *
- * Every measurement (a row of one implementation) has a time budget (`--row-budget`, default 60 s): its
- * warm-up and first timed run predict its cost, and a row that would take longer is written with
- * `"skipped": "time budget"` instead of holding up the run (a slow peer used to keep it going for over
- * 10 minutes on one row).
+ * The run always finishes: every measurement (a row of one implementation) has a time budget
+ * (`--row-budget`, default 60 s) and the whole run one (`--budget`, default 540 s, so the default run on
+ * llvmpipe ends within 10 minutes). A measurement's warm-up and first timed run predict its cost; one that
+ * would take longer than its budget (or than what is left of the run's) takes fewer samples, down to 3, or
+ * is written with `"skipped": "time budget"`, as is every row left once the run's budget is spent. A slow
+ * peer used to keep the run going for over 10 minutes on one row.
  *
- * Times medsynth's kernels against tfjs-webgpu on the same adapter and tfjs-wasm (SIMD, one
- * thread), after warm-up, median of several runs; prints a table and optionally writes JSON
+ * Rows: the 32 px GAN step and the tiny classifier step, the kernels, then the heaviest whole steps
+ * (DenseNet-121 at 32 px, the 64 px GAN), each measured by every implementation before the next row starts,
+ * so a run cut short still has its first rows complete with their peers. Times medsynth against tfjs-webgpu on the same adapter and tfjs-wasm
+ * (SIMD, one thread), after warm-up, median of several runs; prints a table and optionally writes JSON
  * `{adapter, results: [{op, shape, impl, ms, gflops}]}`. The data section (unless `--no-data`) adds
  * data-path throughput rows (`images_per_s`, see src/bench/data_cases.ts): a 512x512 CT slice
  * (../shared/data's ankle CT when present, else a phantom slice) and a 16-bit PNG, and the
@@ -17,11 +21,20 @@
  */
 import "./_xdg.ts";
 import { parseArgs } from "node:util";
-import { benchCases, type BenchRow, benchTable, BudgetSkip, skippedRow } from "../bench/cases.ts";
+import type * as TF from "@tensorflow/tfjs";
+import { benchCases, type BenchRow, benchTable, RunBudget } from "../bench/cases.ts";
+import {
+  benchClassifierMedsynth,
+  benchClassifierTfjs,
+  type ClassifierCase,
+  classifierCases,
+  classifierShape,
+} from "../bench/classifier_cases.ts";
 import { benchDataCases, type DataBenchInputs } from "../bench/data_cases.ts";
 import { benchMedsynth } from "../bench/run_medsynth.ts";
 import { benchTfjs } from "../bench/run_tfjs.ts";
-import { benchGanMedsynth, benchGanTfjs, ganCases, ganShape } from "../bench/gan_cases.ts";
+import { benchGanMedsynth, benchGanTfjs, type GanCase, ganCases, ganShape } from "../bench/gan_cases.ts";
+import type { ClassifierPreset } from "../models/classifier.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import type { ConvVariant } from "../nn/conv2d.ts";
 import { writeFileAtomic } from "./_atomic.ts";
@@ -39,126 +52,121 @@ const { values: args } = parseArgs({
     "no-data": { type: "boolean", default: false },
     "no-gan": { type: "boolean", default: false },
     gan: { type: "string", default: "32,64" },
+    "no-classifier": { type: "boolean", default: false },
+    classifier: { type: "string", default: "tiny,paper" },
     "row-budget": { type: "string", default: "60" },
+    budget: { type: "string", default: "540" },
   },
 });
-const budgetMs = Number(args["row-budget"]) * 1000;
-if (!(budgetMs > 0)) {
-  throw new Error(`--row-budget must be a number of seconds > 0, got ${args["row-budget"]}`);
-}
-
-/** Runs one measurement; a BudgetSkip becomes a skipped row, other errors a row with the error. */
-async function measure(
-  base: Pick<BenchRow, "op" | "shape" | "impl">,
-  f: () => Promise<BenchRow>,
-  keepErrors = false,
-): Promise<BenchRow> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof BudgetSkip) return skippedRow(base, e);
-    if (!keepErrors) throw e;
-    return { ...base, ms: null, gflops: null, note: String((e as Error).message) };
-  }
-}
+const seconds = (flag: "row-budget" | "budget") => {
+  const ms = Number(args[flag]) * 1000;
+  if (!(ms > 0)) throw new Error(`--${flag} must be a number of seconds > 0, got ${args[flag]}`);
+  return ms;
+};
+const budget = new RunBudget(seconds("budget"), seconds("row-budget"));
 
 const impls = args.impl!.split(",");
 const samples = Number(args.samples);
-let cases = benchCases(args.quick);
-if (args.filter) cases = cases.filter((c) => c.op.includes(args.filter!));
+const wholeSamples = Math.min(samples, 3); // whole training steps: seconds each on llvmpipe
+const keep = (op: string) => !args.filter || op.includes(args.filter);
+
+/** One row of the table: an op at a shape, measured by every implementation that has it. */
+interface RowGroup {
+  op: string;
+  shape: string;
+  medsynth: (variant: ConvVariant, budgetMs: number) => Promise<BenchRow>;
+  /** Absent: no tfjs peer. */
+  tfjs?: (tf: Tfjs, impl: string, budgetMs: number) => Promise<BenchRow>;
+}
+type Tfjs = typeof TF;
+
+const groups: RowGroup[] = [];
+const ganSizes = args.gan!.split(",").map(Number);
+const gans = args["no-gan"]
+  ? []
+  : ganCases(args.quick).filter((c) => ganSizes.includes(c.cfg.resolution) && keep(c.op));
+const presets = args.classifier!.split(",") as ClassifierPreset[];
+const classifiers = args["no-classifier"]
+  ? []
+  : classifierCases(args.quick, presets).filter((c) => keep(c.op));
+// The rows the issue's targets name first (the 32 px GAN step, the tiny classifier step, the kernels),
+// then the heaviest whole steps (DenseNet-121, the 64 px GAN), which a spent run budget skips first.
+const light = [
+  ...gans.filter((g) => g.cfg.resolution <= 32),
+  ...classifiers.filter((c) => c.preset === "tiny"),
+];
+const heavy = [
+  ...classifiers.filter((c) => c.preset !== "tiny"),
+  ...gans.filter((g) => g.cfg.resolution > 32),
+];
+for (const c of light) addWholeStep(c);
+for (const c of benchCases(args.quick).filter((c) => keep(c.op))) {
+  groups.push({
+    op: c.op,
+    shape: c.shape,
+    medsynth: (variant, budgetMs) => benchMedsynth(gpu, c, { samples, variant, budgetMs }),
+    tfjs: (tf, impl, budgetMs) => benchTfjs(tf, c, impl, { samples, budgetMs }),
+  });
+}
+for (const c of heavy) addWholeStep(c);
+
+function addWholeStep(c: GanCase | ClassifierCase): void {
+  if ("preset" in c) {
+    groups.push({
+      op: c.op,
+      shape: classifierShape(c),
+      medsynth: (_, budgetMs) => benchClassifierMedsynth(gpu, c, { samples: wholeSamples, budgetMs }),
+      tfjs: (tf, impl, budgetMs) => benchClassifierTfjs(tf, c, impl, wholeSamples, budgetMs),
+    });
+  } else {
+    groups.push({
+      op: c.op,
+      shape: ganShape(c),
+      medsynth: (_, budgetMs) => benchGanMedsynth(gpu, c, wholeSamples, budgetMs),
+      tfjs: (tf, impl, budgetMs) => benchGanTfjs(tf, c, impl, wholeSamples, budgetMs),
+    });
+  }
+}
 
 const gpu = await Gpu.create();
 console.log(`adapter: ${gpu.adapter.description} (fallback: ${gpu.adapter.isFallbackAdapter})`);
 const rows: BenchRow[] = [];
 const progress = (r: BenchRow) => {
   rows.push(r);
-  console.log(
-    r.skipped
-      ? `  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${r.note}`
-      : `  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${r.ms?.toFixed(2) ?? "n/a"} ms  ${
-        r.gflops?.toFixed(1) ?? "n/a"
-      } GFLOP/s`,
-  );
+  const speed = r.skipped || r.ms == null
+    ? r.note ?? "n/a"
+    : r.images_per_s != null
+    ? `${r.ms!.toFixed(1)} ms  ${r.images_per_s.toFixed(1)} images/s`
+    : `${r.ms?.toFixed(2) ?? "n/a"} ms  ${r.gflops?.toFixed(1) ?? "n/a"} GFLOP/s`;
+  console.log(`  ${r.impl.padEnd(16)} ${r.op.padEnd(20)} ${r.shape.padEnd(34)} ${speed}`);
 };
-
-for (const impl of impls.filter((i) => i.startsWith("medsynth"))) {
-  const variant = (impl === "medsynth" ? args.variant : impl.slice("medsynth-".length)) as ConvVariant;
-  for (const c of cases) {
-    progress(
-      await measure(
-        { op: c.op, shape: c.shape, impl },
-        () => benchMedsynth(gpu, c, { samples, variant, budgetMs }),
-      ),
-    );
-  }
-}
 
 if (!args["no-data"] && impls.includes("medsynth")) {
   const dataRows = (await benchDataCases(await readDataInputs(), {
     samples: Math.min(samples, args.quick ? 3 : samples),
     sampleMs: args.quick ? 50 : 200,
-  })).filter((r) => !args.filter || r.op.includes(args.filter));
+  })).filter((r) => keep(r.op));
   for (const r of dataRows) {
     progress(r);
     console.log(`    ${r.images_per_s!.toFixed(1)} images/s (${r.note})`);
   }
 }
 
-const ganSizes = args.gan!.split(",").map(Number);
-const gans = args["no-gan"]
-  ? []
-  : ganCases(args.quick).filter((c) =>
-    ganSizes.includes(c.cfg.resolution) && (!args.filter || c.op.includes(args.filter))
-  );
-const ganSamples = Math.min(samples, 3);
-const showGan = (r: BenchRow) => {
-  progress(r);
-  console.log(`    ${r.skipped ? r.note : `${r.images_per_s?.toFixed(1) ?? "n/a"} images/s`}`);
-};
-if (impls.includes("medsynth")) {
-  for (const c of gans) {
-    showGan(
-      await measure(
-        { op: c.op, shape: ganShape(c), impl: "medsynth" },
-        () => benchGanMedsynth(gpu, c, ganSamples, budgetMs),
-      ),
-    );
-  }
-}
-
 const tfImpls = impls.filter((i) => i.startsWith("tfjs-"));
-if (tfImpls.length) {
-  const tf = await import("@tensorflow/tfjs");
-  if (tfImpls.includes("tfjs-webgpu")) await import("@tensorflow/tfjs-backend-webgpu");
-  if (tfImpls.includes("tfjs-wasm")) {
-    const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // tfjs-wasm fetches its .wasm files at run time: point it at the package's dist/ folder.
-    const dir = args["wasm-dir"]
-      ? new URL(args["wasm-dir"].replace(/\/?$/, "/"), `file://${Deno.cwd()}/`)
-      : new URL("../../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url);
-    wasm.setWasmPaths(dir.href);
-  }
-  for (const impl of tfImpls) {
-    const backend = impl.slice("tfjs-".length);
-    if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to initialise`);
-    await tf.ready();
-    for (const c of gans) {
-      showGan(
-        await measure(
-          { op: c.op, shape: ganShape(c), impl },
-          () => benchGanTfjs(tf, c, impl, ganSamples, budgetMs),
-          true,
-        ),
-      );
-    }
-    for (const c of cases) {
-      progress(
-        await measure(
-          { op: c.op, shape: c.shape, impl },
-          () => benchTfjs(tf, c, impl, { samples, budgetMs }),
-          true,
-        ),
-      );
+const tf = tfImpls.length ? await loadTfjs(tfImpls) : null;
+// Every implementation measures a row before the next row starts, so a run cut short by --budget still
+// has its first rows complete with their peers.
+for (const g of groups) {
+  for (const impl of impls) {
+    const base = { op: g.op, shape: g.shape, impl };
+    if (impl.startsWith("medsynth")) {
+      const variant = (impl === "medsynth" ? args.variant : impl.slice("medsynth-".length)) as ConvVariant;
+      progress(await budget.measure(base, (ms) => g.medsynth(variant, ms)));
+    } else if (g.tfjs && tf) {
+      const backend = impl.slice("tfjs-".length);
+      if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to initialise`);
+      await tf.ready();
+      progress(await budget.measure(base, (ms) => g.tfjs!(tf, impl, ms), true));
     }
   }
 }
@@ -177,6 +185,21 @@ if (args.out) {
 }
 gpu.destroy();
 Deno.exit(0);
+
+/** tfjs with the asked-for backends registered (tfjs-wasm pointed at its .wasm files). */
+async function loadTfjs(tfImpls: string[]): Promise<Tfjs> {
+  const tf = await import("@tensorflow/tfjs");
+  if (tfImpls.includes("tfjs-webgpu")) await import("@tensorflow/tfjs-backend-webgpu");
+  if (tfImpls.includes("tfjs-wasm")) {
+    const wasm = await import("@tensorflow/tfjs-backend-wasm");
+    // tfjs-wasm fetches its .wasm files at run time: point it at the package's dist/ folder.
+    const dir = args["wasm-dir"]
+      ? new URL(args["wasm-dir"].replace(/\/?$/, "/"), `file://${Deno.cwd()}/`)
+      : new URL("../../node_modules/@tensorflow/tfjs-backend-wasm/dist/", import.meta.url);
+    wasm.setWasmPaths(dir.href);
+  }
+  return tf;
+}
 
 /** Real inputs of the data rows from ../shared/data when it is there (the bench never needs it). */
 async function readDataInputs(): Promise<DataBenchInputs> {

@@ -26,6 +26,17 @@
  * stem      [avgpool; ReLU; BN backward]; conv dW (no input gradient: the images are not trained)
  * ```
  * The sum dF_{l-1} = dA + dX (F_{l-1} feeds both the concat and layer l) is one elementwise add pass.
+ *
+ * Fused (the default, {@linkcode ClassifierOptions.fused}): every BN -> ReLU pair is one kernel each way
+ * (src/nn/bn_relu.ts), and a dense block keeps its features in ONE buffer (N, C_block, H, W): the block's
+ * input is copied into its first channels, each layer reads its input as the buffer's first channels and
+ * writes only its k new channels after them, so no concat copies the growing features again. Backward, the
+ * block's gradient buffer receives the whole gradient of the block's features; each layer reads its new
+ * channels' gradient out of it and its BN1 backward adds (+=) the input gradient into the first channels,
+ * which is dF_{l-1} = dA + dX without the split and the add. The stem's BN -> ReLU -> pool is one kernel
+ * each way, and so is a transition's, which pools BEFORE its 1x1 conv (conv1x1 and 2x2 average pooling are
+ * both linear and act on different axes, so they commute: the same function, on a quarter of the pixels).
+ * The unfused path (`fused: false`) is the layer-by-layer reference.
  * @module
  */
 
@@ -40,7 +51,14 @@ import {
   batchNormRunningInit,
 } from "../nn/batch_norm.ts";
 import { addForward } from "../nn/add.ts";
-import { concatBackward, concatForward, concatForwardRef } from "../nn/concat.ts";
+import { bnReluBackward, bnReluForward } from "../nn/bn_relu.ts";
+import {
+  concatBackward,
+  concatForward,
+  concatForwardRef,
+  readChannels,
+  writeChannels,
+} from "../nn/concat.ts";
 import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
@@ -379,6 +397,11 @@ export interface ClassifierOptions {
   seed?: number;
   /** Convolution kernels: "auto" (fast, default) or "naive" (debugging). */
   convVariant?: ConvVariant;
+  /**
+   * Fused BN + ReLU kernels and concat-free dense blocks (default true); false: batch norm, ReLU and
+   * concat as separate layers (the reference path; the same results up to float rounding).
+   */
+  fused?: boolean;
 }
 
 /** Output of {@linkcode Classifier.infer}. */
@@ -399,6 +422,7 @@ export class Classifier {
   readonly featureCount: number;
   private readonly plan: Plan;
   private readonly variant: ConvVariant;
+  private readonly fused: boolean;
   private readonly workspaces = new Map<string, ClassifierWorkspace>();
 
   /** Declares and initialises (seeded He init) all parameters, and uploads them. */
@@ -409,6 +433,7 @@ export class Classifier {
     this.plan = buildPlan(config, this.params, this.stats, new Rng(opts.seed ?? 0));
     this.featureCount = this.plan.features;
     this.variant = opts.convVariant ?? "auto";
+    this.fused = opts.fused ?? true;
     this.params.build(gpu);
     this.stats.build(gpu);
   }
@@ -432,7 +457,10 @@ export class Classifier {
 
   // ------------------------------------------------------------ forward
 
-  /** Records BN (training or evaluation mode) then ReLU of x; returns the ReLU output. */
+  /**
+   * Records BN (training or evaluation mode) then ReLU of x's first bn.c channels (x may be a dense block's
+   * wider feature buffer on the fused path); returns the ReLU output (N, bn.c, H, W).
+   */
   private bnRelu(
     rec: Recorder,
     ws: ClassifierWorkspace,
@@ -440,11 +468,32 @@ export class Classifier {
     x: Tensor,
     training: boolean,
   ): Tensor {
-    const y = ws.t(`${bn.name}.y`, x.shape), r = ws.t(`${bn.name}.r`, x.shape);
+    const r = ws.t(`${bn.name}.r`, [x.shape[0], bn.c, ...x.shape.slice(2)]);
     const saved = training ? ws.t(`${bn.name}.saved`, [2, bn.c]) : null;
+    if (this.fused) {
+      bnReluForward(rec, x, bn.gamma.value, bn.beta.value, r, saved, bn.running.value, { training });
+      return r;
+    }
+    const y = ws.t(`${bn.name}.y`, r.shape);
     batchNormForward(rec, x, bn.gamma.value, bn.beta.value, y, saved, bn.running.value, { training });
     biasActForward(rec, y, null, r, "relu");
     return r;
+  }
+
+  /** Fused path: BN (training or evaluation mode), ReLU and 2x2 average pooling of x into `pooled`. */
+  private bnReluPool(
+    rec: Recorder,
+    ws: ClassifierWorkspace,
+    bn: BnSpec,
+    x: Tensor,
+    pooled: Tensor,
+    training: boolean,
+  ): void {
+    const saved = training ? ws.t(`${bn.name}.saved`, [2, bn.c]) : null;
+    bnReluForward(rec, x, bn.gamma.value, bn.beta.value, pooled, saved, bn.running.value, {
+      training,
+      pool: true,
+    });
   }
 
   /** Records a bias-free conv of x (spatial size `size`) into y. */
@@ -464,13 +513,19 @@ export class Classifier {
     this.conv(rec, plan.stem, ws.x, stemOut, n, cfg.size);
     let f = stemOut;
     if (plan.stemBn) {
-      const r = this.bnRelu(rec, ws, plan.stemBn, stemOut, training);
       f = ws.t("stem.pool", [n, cfg.stemChannels, s0 >> 1, s0 >> 1]);
-      avgPool2Forward(rec, r, f);
+      if (this.fused) {
+        this.bnReluPool(rec, ws, plan.stemBn, stemOut, f, training);
+      } else {
+        avgPool2Forward(rec, this.bnRelu(rec, ws, plan.stemBn, stemOut, training), f);
+      }
     }
-    for (const block of plan.blocks) {
+    plan.blocks.forEach((block, b) => {
+      // fused: the block's features live in one buffer; its input fills the first channels
+      const feats = this.fused ? this.blockFeatures(ws, b) : null;
+      if (feats) writeChannels(rec, f, feats, 0);
       for (const l of block.layers) {
-        const r1 = this.bnRelu(rec, ws, l.bn1, f, training);
+        const r1 = this.bnRelu(rec, ws, l.bn1, feats ?? f, training);
         const nw = ws.t(`${l.name}.new`, [n, cfg.growthRate, l.size, l.size]);
         if (l.conv2 && l.bn2) {
           const b = ws.t(`${l.name}.bottleneck`, [n, l.conv1.cout, l.size, l.size]);
@@ -480,19 +535,33 @@ export class Classifier {
         } else {
           this.conv(rec, l.conv1, r1, nw, n, l.size);
         }
-        const out = ws.t(`${l.name}.out`, [n, l.cin + cfg.growthRate, l.size, l.size]);
-        concatForward(rec, f, nw, out);
-        f = out;
+        if (feats) {
+          writeChannels(rec, nw, feats, l.cin);
+        } else {
+          const out = ws.t(`${l.name}.out`, [n, l.cin + cfg.growthRate, l.size, l.size]);
+          concatForward(rec, f, nw, out);
+          f = out;
+        }
       }
+      if (feats) f = feats;
       const t = block.transition;
       if (t) {
-        const r = this.bnRelu(rec, ws, t.bn, f, training);
-        const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
-        this.conv(rec, t.conv, r, c, n, t.size);
-        f = ws.t(`${t.name}.out`, [n, t.conv.cout, t.size >> 1, t.size >> 1]);
-        avgPool2Forward(rec, c, f);
+        const out = ws.t(`${t.name}.out`, [n, t.conv.cout, t.size >> 1, t.size >> 1]);
+        if (this.fused) {
+          // pool before the 1x1 conv (the same function: both are linear and act on other axes), fused
+          // with the BN -> ReLU: the conv runs on a quarter of the pixels
+          const pr = ws.t(`${t.bn.name}.pooled`, [n, t.conv.cin, t.size >> 1, t.size >> 1]);
+          this.bnReluPool(rec, ws, t.bn, f, pr, training);
+          this.conv(rec, t.conv, pr, out, n, t.size >> 1);
+        } else {
+          const r = this.bnRelu(rec, ws, t.bn, f, training);
+          const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
+          this.conv(rec, t.conv, r, c, n, t.size);
+          avgPool2Forward(rec, c, out);
+        }
+        f = out;
       }
-    }
+    });
     const r = this.bnRelu(rec, ws, plan.headBn, f, training);
     globalAvgPoolForward(rec, r, ws.features);
     linearForward(rec, ws.features, plan.fcW.value, plan.fcB.value, ws.logits);
@@ -500,15 +569,29 @@ export class Classifier {
 
   // ------------------------------------------------------------ backward
 
-  /** ReLU backward from its output, then BN backward: dx (written) and dgamma, dbeta (accumulated). */
-  private bnReluBackward(
+  /**
+   * ReLU backward from its output, then BN backward: dgamma, dbeta accumulated; dx written, or on the fused
+   * path added (+=) into dx's first bn.c channels when `accumulate` (x and dx may be wider there). Fused,
+   * `pool`: dr is the gradient of {@linkcode Classifier.bnReluPool}'s pooled output.
+   */
+  private bnReluGrad(
     rec: Recorder,
     ws: ClassifierWorkspace,
     bn: BnSpec,
     x: Tensor,
     dr: Tensor,
     dx: Tensor,
+    accumulate = false,
+    pool = false,
   ): void {
+    if (this.fused) {
+      const saved = ws.t(`${bn.name}.saved`, [2, bn.c]);
+      const [gamma, beta] = [bn.gamma, bn.beta];
+      const opts = { accumulate, pool };
+      bnReluBackward(rec, x, dr, gamma.value, beta.value, saved, dx, gamma.grad, beta.grad, opts);
+      return;
+    }
+    if (accumulate || pool) throw new Error("classifier: the unfused path has no accumulating or pooled BN");
     const r = ws.t(`${bn.name}.r`, x.shape), dy = ws.t(`${bn.name}.dy`, x.shape);
     biasActBackward(rec, dr, r, dy, null, "relu");
     batchNormBackward(
@@ -536,32 +619,53 @@ export class Classifier {
     const last = this.blockOutput(ws, plan.blocks.length - 1);
     const dr = ws.t(`${plan.headBn.name}.dr`, last.shape);
     globalAvgPoolBackward(rec, dfeat, dr);
-    let df = ws.t(`${this.blockOutputName(plan.blocks.length - 1)}.grad`, last.shape);
-    this.bnReluBackward(rec, ws, plan.headBn, last, dr, df);
+    let df = ws.t(`${this.blockOutputName(plan.blocks.length - 1)}.grad`, last.shape); // written whole
+    this.bnReluGrad(rec, ws, plan.headBn, last, dr, df);
     for (let b = plan.blocks.length - 1; b >= 0; b--) {
       const block = plan.blocks[b];
       const t = block.transition;
       if (t) {
         // df is the gradient of the transition's output; turn it into the block output's gradient
-        const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
-        const dc = ws.t(`${t.name}.dconv`, c.shape);
-        avgPool2Backward(rec, df, dc);
-        const r = ws.t(`${t.bn.name}.r`, [n, t.conv.cin, t.size, t.size]);
-        conv2dBackwardWeight(rec, r, dc, t.conv.w.grad, null, convShape(t.conv, n, t.size), this.variant);
-        const dr = ws.t(`${t.bn.name}.dr`, r.shape);
-        conv2dBackwardInput(rec, dc, t.conv.w.value, dr, convShape(t.conv, n, t.size), this.variant);
         const out = this.denseOutput(ws, b, block.layers.length - 1);
-        df = ws.t(`${block.layers[block.layers.length - 1].name}.out.grad`, out.shape);
-        this.bnReluBackward(rec, ws, t.bn, out, dr, df);
+        const outName = this.fused
+          ? `block${b}.features`
+          : `${block.layers[block.layers.length - 1].name}.out`;
+        const dOut = ws.t(`${outName}.grad`, out.shape);
+        if (this.fused) {
+          const pr = ws.t(`${t.bn.name}.pooled`, [n, t.conv.cin, t.size >> 1, t.size >> 1]);
+          const dpr = ws.t(`${t.bn.name}.dpooled`, pr.shape), sh = convShape(t.conv, n, t.size >> 1);
+          conv2dBackwardWeight(rec, pr, df, t.conv.w.grad, null, sh, this.variant);
+          conv2dBackwardInput(rec, df, t.conv.w.value, dpr, sh, this.variant);
+          this.bnReluGrad(rec, ws, t.bn, out, dpr, dOut, false, true);
+        } else {
+          const c = ws.t(`${t.name}.conv`, [n, t.conv.cout, t.size, t.size]);
+          const dc = ws.t(`${t.name}.dconv`, c.shape);
+          avgPool2Backward(rec, df, dc);
+          const r = ws.t(`${t.bn.name}.r`, [n, t.conv.cin, t.size, t.size]);
+          const sh = convShape(t.conv, n, t.size);
+          conv2dBackwardWeight(rec, r, dc, t.conv.w.grad, null, sh, this.variant);
+          const dr = ws.t(`${t.bn.name}.dr`, r.shape);
+          conv2dBackwardInput(rec, dc, t.conv.w.value, dr, sh, this.variant);
+          this.bnReluGrad(rec, ws, t.bn, out, dr, dOut);
+        }
+        df = dOut;
       }
+      // fused: df is the gradient of the block's whole feature buffer; each layer adds its input's part
+      const feats = this.fused ? this.blockFeatures(ws, b) : null;
       for (let i = block.layers.length - 1; i >= 0; i--) {
         const l = block.layers[i];
-        const input = i > 0 ? this.denseOutput(ws, b, i - 1) : this.blockInput(ws, b);
+        const input = feats ?? (i > 0 ? this.denseOutput(ws, b, i - 1) : this.blockInput(ws, b));
         const nw = ws.t(`${l.name}.new`, [n, cfg.growthRate, l.size, l.size]);
-        const dA = ws.t(`${l.name}.dA`, input.shape), dnew = ws.t(`${l.name}.dnew`, nw.shape);
-        concatBackward(rec, df, dA, dnew);
-        const r1 = ws.t(`${l.bn1.name}.r`, input.shape);
-        const dr1 = ws.t(`${l.bn1.name}.dr`, input.shape);
+        const dnew = ws.t(`${l.name}.dnew`, nw.shape);
+        let dA: Tensor | null = null;
+        if (feats) {
+          readChannels(rec, df, l.cin, dnew);
+        } else {
+          dA = ws.t(`${l.name}.dA`, input.shape);
+          concatBackward(rec, df, dA, dnew);
+        }
+        const r1 = ws.t(`${l.bn1.name}.r`, [n, l.cin, l.size, l.size]);
+        const dr1 = ws.t(`${l.bn1.name}.dr`, r1.shape);
         if (l.conv2 && l.bn2) {
           const bt = ws.t(`${l.name}.bottleneck`, [n, l.conv1.cout, l.size, l.size]);
           const r2 = ws.t(`${l.bn2.name}.r`, bt.shape), dr2 = ws.t(`${l.bn2.name}.dr`, bt.shape);
@@ -569,7 +673,7 @@ export class Classifier {
           conv2dBackwardWeight(rec, r2, dnew, l.conv2.w.grad, null, s2, this.variant);
           conv2dBackwardInput(rec, dnew, l.conv2.w.value, dr2, s2, this.variant);
           const dbt = ws.t(`${l.name}.dbottleneck`, bt.shape);
-          this.bnReluBackward(rec, ws, l.bn2, bt, dr2, dbt);
+          this.bnReluGrad(rec, ws, l.bn2, bt, dr2, dbt);
           conv2dBackwardWeight(rec, r1, dbt, l.conv1.w.grad, null, s1, this.variant);
           conv2dBackwardInput(rec, dbt, l.conv1.w.value, dr1, s1, this.variant);
         } else {
@@ -577,11 +681,21 @@ export class Classifier {
           conv2dBackwardWeight(rec, r1, dnew, l.conv1.w.grad, null, s1, this.variant);
           conv2dBackwardInput(rec, dnew, l.conv1.w.value, dr1, s1, this.variant);
         }
+        if (feats) {
+          this.bnReluGrad(rec, ws, l.bn1, feats, dr1, df, true); // dF_{l-1} = dA + dX in place
+          continue;
+        }
         const dX = ws.t(`${l.name}.dX`, input.shape);
-        this.bnReluBackward(rec, ws, l.bn1, input, dr1, dX);
+        this.bnReluGrad(rec, ws, l.bn1, input, dr1, dX);
         const inName = i > 0 ? `${block.layers[i - 1].name}.out` : this.blockInputName(b);
         const dIn = ws.t(`${inName}.grad`, input.shape);
-        addForward(rec, dA, dX, dIn);
+        addForward(rec, dA!, dX, dIn);
+        df = dIn;
+      }
+      if (feats) {
+        const input = this.blockInput(ws, b);
+        const dIn = ws.t(`${this.blockInputName(b)}.grad`, input.shape);
+        readChannels(rec, df, 0, dIn);
         df = dIn;
       }
     }
@@ -590,10 +704,14 @@ export class Classifier {
     const stemOut = ws.t("stem.out", [n, cfg.stemChannels, s0, s0]);
     let dStem = df;
     if (plan.stemBn) {
-      const dr = ws.t(`${plan.stemBn.name}.dr`, stemOut.shape);
-      avgPool2Backward(rec, df, dr);
       dStem = ws.t("stem.out.grad", stemOut.shape);
-      this.bnReluBackward(rec, ws, plan.stemBn, stemOut, dr, dStem);
+      if (this.fused) {
+        this.bnReluGrad(rec, ws, plan.stemBn, stemOut, df, dStem, false, true);
+      } else {
+        const dr = ws.t(`${plan.stemBn.name}.dr`, stemOut.shape);
+        avgPool2Backward(rec, df, dr);
+        this.bnReluGrad(rec, ws, plan.stemBn, stemOut, dr, dStem);
+      }
     }
     conv2dBackwardWeight(
       rec,
@@ -618,18 +736,31 @@ export class Classifier {
     return ws.t(this.blockInputName(b), [ws.n, l.cin, l.size, l.size]);
   }
 
-  /** Output (concatenated features) of dense layer i of block b. */
+  /**
+   * Output (concatenated features) of dense layer i of block b; on the fused path the last layer's is the
+   * block's feature buffer (the others are its first channels, not tensors of their own).
+   */
   private denseOutput(ws: ClassifierWorkspace, b: number, i: number): Tensor {
-    const l = this.plan.blocks[b].layers[i];
+    const layers = this.plan.blocks[b].layers;
+    if (this.fused) {
+      if (i !== layers.length - 1) throw new Error("classifier: fused blocks keep only their last output");
+      return this.blockFeatures(ws, b);
+    }
+    const l = layers[i];
     return ws.t(`${l.name}.out`, [ws.n, l.cin + this.config.growthRate, l.size, l.size]);
+  }
+
+  /** The fused path's feature buffer of block b: (N, C_in + depth·k, H, W). */
+  private blockFeatures(ws: ClassifierWorkspace, b: number): Tensor {
+    const last = this.plan.blocks[b].layers.at(-1)!;
+    return ws.t(`block${b}.features`, [ws.n, last.cin + this.config.growthRate, last.size, last.size]);
   }
 
   /** Workspace name of block b's output (after its transition, if any). */
   private blockOutputName(b: number): string {
     const block = this.plan.blocks[b];
-    return block.transition
-      ? `${block.transition.name}.out`
-      : `${block.layers[block.layers.length - 1].name}.out`;
+    if (block.transition) return `${block.transition.name}.out`;
+    return this.fused ? `block${b}.features` : `${block.layers[block.layers.length - 1].name}.out`;
   }
 
   /** Block b's output tensor (after its transition, if any). */

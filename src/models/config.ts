@@ -477,3 +477,28 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
   );
   return c as unknown as GanConfig;
 }
+
+/**
+ * The configuration at another batch size, for `batchSize: "auto"` (see `chooseAutoBatch` in
+ * src/train/gan.ts). The learning rates follow the square-root rule, lr x sqrt(batch / preset batch)
+ * (Krizhevsky 2014, Hoffer et al. 2017): the gradient noise of a k times larger batch has 1/sqrt(k) the
+ * standard deviation, so its steps may be sqrt(k) longer at the same noise, and unlike the linear rule it
+ * stays within Adam's stable range when the batch grows by 16-64x. The EMA decay per step becomes
+ * decay^(batch / preset batch), which keeps its half-life in images. Everything else (schedule in images,
+ * logEvery in steps) is kept; mbstdGroup must still divide the batch.
+ */
+export function scaleGanBatch(cfg: GanConfig, batch: number): GanConfig {
+  if (!Number.isInteger(batch) || batch < 1 || (cfg.mbstdGroup > 0 && batch % cfg.mbstdGroup !== 0)) {
+    throw new Error(
+      `config: batch ${batch} must be a positive integer divisible by mbstdGroup ${cfg.mbstdGroup}`,
+    );
+  }
+  const k = batch / cfg.batchSize;
+  return {
+    ...structuredClone(cfg),
+    batchSize: batch,
+    lrG: cfg.lrG * Math.sqrt(k),
+    lrD: cfg.lrD * Math.sqrt(k),
+    emaDecay: cfg.emaDecay ** k,
+  };
+}

@@ -1,6 +1,10 @@
 /**
  * Concatenation along axis 1: channels of two (N, C, H, W) tensors, or features of two (N, F) tensors
  * (any trailing dimensions, which must match). The backward splits the gradient. GPU and CPU reference.
+ *
+ * The concat-free form: {@linkcode writeChannels} / {@linkcode readChannels} copy a tensor into / out of a
+ * channel range of a wider one, so a dense block can keep all its features in one buffer and copy only each
+ * layer's new channels (a concat copies all of them again at every layer).
  * @module
  */
 
@@ -23,6 +27,15 @@ const bwdKernel: Kernel = {
   constants: { WG },
   workgroupSize: [WG, 1, 1],
 };
+
+function sliceKernel(toSlice: boolean): Kernel {
+  return {
+    name: `channel_slice${toSlice ? "" : ".read"}`,
+    code: WGSL.channel_slice,
+    constants: { WG, TO_SLICE: toSlice ? 1 : 0 },
+    workgroupSize: [WG, 1, 1],
+  };
+}
 
 /** Shape of concat(a, b) along axis 1; throws when the other dimensions differ. */
 export function concatShape(a: readonly number[], b: readonly number[]): number[] {
@@ -62,6 +75,28 @@ export function concatBackward(
   rec.dispatch(bwdKernel, [dy, da, db, rec.gpu.uniform([total, ca, cb])], grid1d(Math.ceil(total / WG)));
 }
 
+/** Uniform of a channel-slice copy; throws unless a fits channels [c0, c0 + C) of b. */
+function sliceParams(fn: string, a: Tensor, b: Tensor, c0: number): number[] {
+  const [n, c, s] = ncs(a.shape), [bn, bc, bs] = ncs(b.shape);
+  if (bn !== n || bs !== s || !Number.isInteger(c0) || c0 < 0 || c0 + c > bc) {
+    throw new Error(`${fn}: (${a.shape}) does not fit channels ${c0}..${c0 + c} of (${b.shape})`);
+  }
+  if (a.buffer === b.buffer) throw new Error(`${fn}: the two tensors must be different buffers`);
+  return [n * c * s, c * s, bc * s, c0 * s];
+}
+
+/** b[:, c0 : c0 + C] = a: a (N, C, ...) into channels [c0, c0 + C) of b (N, C', ...). */
+export function writeChannels(rec: Recorder, a: Tensor, b: Tensor, c0: number): void {
+  const p = sliceParams("writeChannels", a, b, c0);
+  rec.dispatch(sliceKernel(true), [a, b, rec.gpu.uniform(p)], grid1d(Math.ceil(p[0] / WG)));
+}
+
+/** a = b[:, c0 : c0 + C]: channels [c0, c0 + C) of b (N, C', ...) into a (N, C, ...). */
+export function readChannels(rec: Recorder, b: Tensor, c0: number, a: Tensor): void {
+  const p = sliceParams("readChannels", a, b, c0);
+  rec.dispatch(sliceKernel(false), [b, a, rec.gpu.uniform(p)], grid1d(Math.ceil(p[0] / WG)));
+}
+
 // ---------------------------------------------------------------- CPU reference
 
 type Arr = ArrayLike<number>;
@@ -98,4 +133,14 @@ export function concatBackwardRef(
     for (let j = 0; j < pb; j++) db[i * pb + j] = dy[i * (pa + pb) + pa + j];
   }
   return { da, db };
+}
+
+/** CPU reference of {@linkcode readChannels}: channels [c0, c0 + c) of b (N, C', S) as (N, c, S). */
+export function readChannelsRef(b: Arr, shapeB: readonly number[], c0: number, c: number): Float64Array {
+  const [n, bc, s] = ncs(shapeB);
+  const a = new Float64Array(n * c * s);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < c * s; j++) a[(i * c) * s + j] = b[(i * bc + c0) * s + j];
+  }
+  return a;
 }

@@ -8,7 +8,9 @@
  * gradient run the implicit-GEMM kernel of _conv2d_gemm.ts (16 channels x 16 pixels an invocation, padded
  * image texture, weight texture), the weight gradient the transposed conv's weight-gradient kernel where
  * both sides have >= 16 channels (see `transposedWeightGrad`), else the split-K kernel of _conv2d_blocked.ts.
- * "auto" picks blocked.
+ * A 1x1 conv of 1x1 images (DenseNet-121's last block at 32 px) is a plain matrix product, and the gemm
+ * kernel, which parallelises over pixels, would run it on a handful of invocations: its forward and input
+ * gradient run as matmuls. "auto" picks blocked.
  * @module
  */
 
@@ -25,7 +27,7 @@ import {
 } from "./_conv2d_blocked.ts";
 import { conv2dBackwardInputGemm, conv2dForwardGemm, gemmSupports } from "./_conv2d_gemm.ts";
 import { conv2dBackwardInputTiled, conv2dBackwardWeightTiled, conv2dForwardTiled } from "./_conv2d_tiled.ts";
-import { preferTiled } from "./matmul.ts";
+import { matmul, matmulBias, preferTiled } from "./matmul.ts";
 import { convT2dBackwardWeight, convT2dBlockedFits, type ConvT2dShape } from "./conv_transpose2d.ts";
 
 /** Real GPUs want workgroup shared-memory tiling; llvmpipe and SwiftShader want register blocking. */
@@ -131,6 +133,11 @@ const naiveBwdWeight: Kernel = {
   workgroupSize: [WG, 1, 1],
 };
 
+/** A 1x1 conv (stride 1, no padding) of 1x1 images: a matrix product (N, Cin) x (Cin, Cout). */
+function pointwiseOnPixels(s: Conv2dShape): boolean {
+  return s.k === 1 && s.stride === 1 && s.pad === 0 && s.h === 1 && s.w === 1;
+}
+
 /** y = conv2d(x, w) + b. x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo). */
 export function conv2dForward(
   rec: Recorder,
@@ -144,6 +151,10 @@ export function conv2dForward(
   const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
   assertDistinct("conv2dForward", [y], [x, w, b]);
   if (useTiled(rec, variant) && conv2dForwardTiled(rec, x, w, b, y, s)) return;
+  if (variant !== "naive" && pointwiseOnPixels(s)) {
+    // y (N, Cout) = x (N, Cin) w^T (w stored (Cout, Cin))
+    return matmulBias(rec, x, w, b, y, { m: s.n, n: s.cout, k: s.cin, transB: true }, variant);
+  }
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
     return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo);
   }
@@ -170,6 +181,9 @@ export function conv2dBackwardInput(
   const [ho, wo] = checkConv2d("conv2dBackwardInput", s, { dy, w, dx });
   assertDistinct("conv2dBackwardInput", [dx], [dy, w]);
   if (useTiled(rec, variant) && conv2dBackwardInputTiled(rec, dy, w, dx, s)) return;
+  if (variant !== "naive" && pointwiseOnPixels(s)) {
+    return matmul(rec, dy, w, dx, { m: s.n, n: s.cin, k: s.cout }, variant); // dx (N, Cin) = dy w
+  }
   // at stride 2 the gemm kernel multiplies the zero-dilated dy (3/4 zeros): the blocked one is ~1.8x faster
   const blocked = blockedSupports(rec.gpu, s);
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo) && (s.stride === 1 || !blocked)) {

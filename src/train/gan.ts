@@ -26,7 +26,7 @@ import { Ema } from "../nn/ema.ts";
 import { bceWithLogits, ganLossD, ganLossG } from "../nn/losses.ts";
 import { type ProgressivePhase, progressivePhase } from "../nn/blend.ts";
 import { Rng } from "../util/rng.ts";
-import type { GanConfig } from "../models/config.ts";
+import { type GanConfig, scaleGanBatch } from "../models/config.ts";
 import { condDim, Generator, type GeneratorModel, type GeneratorPass } from "../models/generator.ts";
 import {
   auxOutputs,
@@ -648,4 +648,76 @@ export function topCombos(d: Pick<Dataset, "labels" | "labelNames" | "n">, k: nu
     for (let l = 0; l < L; l++) out[r * L + l] = key[l] === "1" ? 1 : 0;
   });
   return out;
+}
+
+/** Options of {@linkcode chooseAutoBatch}. */
+export interface AutoBatchOptions {
+  /** The longest acceptable step (D + G) in ms (default 100: 10 steps a second keep logs and checkpoints lively). */
+  targetMs?: number;
+  /** The largest batch tried (default 1024). */
+  maxBatch?: number;
+  /** A CPU (fallback) adapter: the preset's batch is kept without measuring (a bigger batch is only slower). */
+  fallbackAdapter: boolean;
+}
+
+/** Result of {@linkcode chooseAutoBatch}. */
+export interface AutoBatch {
+  /** The configuration at the chosen batch (learning rates and EMA decay scaled by `scaleGanBatch`). */
+  cfg: GanConfig;
+  /** Every batch measured with its step time in ms, in order. */
+  trials: { batch: number; ms: number }[];
+  /** Why this batch. */
+  reason: string;
+}
+
+/**
+ * `batchSize: "auto"`: the largest batch, the preset's times a power of two, whose measured step time
+ * `stepMs(cfg)` stays under `targetMs`, so a real GPU that would idle on launch latency at the preset's
+ * batch gets more work per dispatch. The preset's batch is the floor (also when it is over the target), and
+ * it is kept without any measurement on a CPU (fallback) adapter, where steps are compute-bound and a
+ * bigger batch changes nothing but the step time. Doubling stops at the first batch over the target.
+ */
+export async function chooseAutoBatch(
+  cfg: GanConfig,
+  stepMs: (cfg: GanConfig) => Promise<number>,
+  opts: AutoBatchOptions,
+): Promise<AutoBatch> {
+  const targetMs = opts.targetMs ?? 100, maxBatch = opts.maxBatch ?? 1024;
+  if (opts.fallbackAdapter) return { cfg, trials: [], reason: "CPU (fallback) adapter: the preset's batch" };
+  const trials: AutoBatch["trials"] = [];
+  let best = cfg.batchSize;
+  for (let b = cfg.batchSize; b <= maxBatch; b *= 2) {
+    const ms = await stepMs(b === cfg.batchSize ? cfg : scaleGanBatch(cfg, b));
+    trials.push({ batch: b, ms });
+    if (ms > targetMs) break;
+    best = b;
+  }
+  const last = trials[trials.length - 1];
+  const reason = best === cfg.batchSize && last.ms > targetMs
+    ? `the preset's batch already takes ${last.ms.toFixed(0)} ms, over ${targetMs} ms`
+    : best * 2 > maxBatch
+    ? `the largest batch tried (maxBatch ${maxBatch})`
+    : `batch ${best * 2} takes ${last.ms.toFixed(0)} ms, over ${targetMs} ms`;
+  return { cfg: best === cfg.batchSize ? cfg : scaleGanBatch(cfg, best), trials, reason };
+}
+
+/**
+ * The step timer of {@linkcode chooseAutoBatch} on a GPU: a trainer on `data` at the config's batch, one
+ * warm-up step, then the median of 3 timed steps (each waited for). GanTrainer has no dispose: a trial's
+ * buffers stay allocated until the Gpu is destroyed (a few candidate batches, bounded by maxBatch).
+ */
+export function ganStepTimer(gpu: Gpu, data: Dataset): (cfg: GanConfig) => Promise<number> {
+  return async (cfg) => {
+    const trainer = new GanTrainer(gpu, cfg, data);
+    trainer.trainStep();
+    await gpu.sync();
+    const ms: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      trainer.trainStep();
+      await gpu.sync();
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b)[1];
+  };
 }
