@@ -5,7 +5,9 @@
  */
 import { PRESETS, resolveGanConfig, scaleGanBatch } from "../src/models/config.ts";
 import { chooseAutoBatch, ganStepTimer } from "../src/train/gan.ts";
-import { quickSetup } from "./_gan_setup.ts";
+import { benchGanAutoMedsynth, ganCases } from "../src/bench/gan_cases.ts";
+import { quickSetup, TINY_RUN } from "./_gan_setup.ts";
+import { join } from "node:path";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
 
@@ -67,4 +69,113 @@ Deno.test("auto batch: the GPU step timer trains at the asked batch and times a 
   const timer = ganStepTimer(gpu, data);
   const ms = await timer(scaleGanBatch(cfg, 16));
   assert(ms > 0 && Number.isFinite(ms), `step ${ms} ms`);
+});
+
+const TRAIN = new URL("../src/cli/train.ts", import.meta.url).pathname;
+
+function train(dir: string, cfgPath: string, extra: string[] = []): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      TRAIN,
+      "--quiet",
+      "--config",
+      cfgPath,
+      "--data",
+      "phantom:60",
+      "--out",
+      dir,
+      ...extra,
+    ],
+    env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}
+
+Deno.test('deno task train with "batchSize": "auto": config.json records the chosen batch, resume keeps it', async () => {
+  const gpu = await testGpu(); // fail (not skip) without an adapter
+  const fallback = gpu.adapter.isFallbackAdapter;
+  const tmp = await Deno.makeTempDir({ prefix: "medsynth_autobatch_" });
+  try {
+    const cfgPath = join(tmp, "auto.json"), dir = join(tmp, "run");
+    await Deno.writeTextFile(
+      cfgPath,
+      JSON.stringify({ ...TINY_RUN, batchSize: "auto", images: 16, sampleEvery: 0 }),
+    );
+    const r = await train(dir, cfgPath);
+    assert(r.success, new TextDecoder().decode(r.stderr));
+    const cfg = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+    assert(
+      Number.isInteger(cfg.batchSize) && cfg.batchSize >= PRESETS.tiny.batchSize,
+      `batch ${cfg.batchSize}`,
+    );
+    const ev = (await Deno.readTextFile(join(dir, "metrics.jsonl"))).split("\n").filter((l) =>
+      l.includes('"autoBatch"')
+    ).map((l) => JSON.parse(l));
+    assertEquals(ev.length, 1, "one autoBatch event");
+    assertEquals(ev[0].batchSize, cfg.batchSize);
+    if (fallback) {
+      // a CPU adapter keeps the preset's batch (not the 8 the file would have said) without measuring
+      assertEquals(cfg.batchSize, PRESETS.tiny.batchSize);
+      assertEquals(ev[0].trials, []);
+    } else {
+      assert(
+        ev[0].trials.length >= 1 && ev[0].trials[0].batch === PRESETS.tiny.batchSize,
+        JSON.stringify(ev[0]),
+      );
+    }
+    // a longer resume trains on at the recorded batch without choosing again
+    const again = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        TRAIN,
+        "--quiet",
+        "--out",
+        dir,
+        "--resume",
+        "--images",
+        String(16 + 2 * cfg.batchSize),
+      ],
+      env: { XDG_RUNTIME_DIR: Deno.env.get("XDG_RUNTIME_DIR") ?? "/tmp" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert(again.success, new TextDecoder().decode(again.stderr));
+    const after = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+    assertEquals(after.batchSize, cfg.batchSize);
+    const events = (await Deno.readTextFile(join(dir, "metrics.jsonl"))).split("\n").filter((l) =>
+      l.includes('"autoBatch"')
+    );
+    assertEquals(events.length, 1, "the resume did not choose again");
+    // any other word is refused, naming the field and the one word it accepts
+    const badPath = join(tmp, "bad.json");
+    await Deno.writeTextFile(badPath, JSON.stringify({ ...TINY_RUN, batchSize: "big" }));
+    const bad = await train(join(tmp, "bad"), badPath);
+    assert(!bad.success);
+    const msg = new TextDecoder().decode(bad.stderr);
+    assert(/batchSize/.test(msg) && /"auto"/.test(msg), msg);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("bench gan_step_32_auto: skipped on a CPU adapter, otherwise timed at the batch auto chose", async () => {
+  const gpu = await testGpu();
+  const c = ganCases(true)[0];
+  c.cfg = { ...c.cfg, gChannels: [16, 8, 8, 8], dChannels: [16, 8, 8, 8], batchSize: 8, mbstdGroup: 4 };
+  const asCpu = Object.create(gpu, { adapter: { value: { ...gpu.adapter, isFallbackAdapter: true } } });
+  const skipped = await benchGanAutoMedsynth(asCpu, c, 3);
+  assertEquals(skipped.skipped, "cpu adapter");
+  assertEquals(skipped.ms, null);
+  // the same device presented as a real GPU: batches are tried from the preset's up, the chosen one timed
+  const asGpu = Object.create(gpu, { adapter: { value: { ...gpu.adapter, isFallbackAdapter: false } } });
+  const row = await benchGanAutoMedsynth(asGpu, c, 3);
+  assertEquals(row.op, "gan_step_32_auto");
+  assert(row.ms !== null && row.ms > 0 && row.images_per_s! > 0, JSON.stringify(row));
+  assert(/trials 8:/.test(row.note ?? ""), row.note);
+  const batch = Number(/batch (\d+)/.exec(row.shape)![1]);
+  assert(batch >= 8 && Math.log2(batch / 8) % 1 === 0, row.shape);
 });

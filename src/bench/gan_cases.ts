@@ -5,10 +5,11 @@
  */
 
 import type * as TF from "@tensorflow/tfjs";
-import type { Gpu } from "../gpu/gpu.ts";
+import { Gpu } from "../gpu/gpu.ts";
 import { type GanConfig, PRESETS } from "../models/config.ts";
 import { makePhantom } from "../data/phantom.ts";
-import { GanTrainer } from "../train/gan.ts";
+import { chooseAutoBatch, ganStepTimer, GanTrainer } from "../train/gan.ts";
+
 import { type BenchRow, PROBE_BATCH, probeStep, tfjsStepMs, timePerRun } from "./cases.ts";
 import { buildTfjsGan } from "./gan_tfjs.ts";
 
@@ -38,16 +39,11 @@ export function ganShape(c: GanCase): string {
 
 const LABELS = 6; // the phantom's five subtypes + no finding
 
-/** Times one medsynth D + G step. */
-export async function benchGanMedsynth(
-  gpu: Gpu,
-  c: GanCase,
-  samples = 3,
-  budgetMs = Infinity,
-): Promise<BenchRow> {
+/** The phantom the GAN rows train on (256 slices, every subtype at 20 %). */
+function benchPhantom(resolution: number) {
   const p = 0.2;
-  const data = makePhantom({
-    resolution: c.cfg.resolution,
+  return makePhantom({
+    resolution,
     seed: 1,
     labels: {
       kind: "prevalence",
@@ -55,7 +51,48 @@ export async function benchGanMedsynth(
       prevalence: { epidural: p, intraparenchymal: p, intraventricular: p, subarachnoid: p, subdural: p },
     },
   });
-  const trainer = new GanTrainer(gpu, c.cfg, data);
+}
+
+/**
+ * The GAN step at `batchSize: "auto"` (what `deno task train` picks on this device: the largest preset
+ * batch x 2^k with a step under 100 ms), as images per second. On a CPU (fallback) adapter "auto" keeps the
+ * preset's batch, so the row would repeat the preset's row: it is written as skipped, saying so.
+ */
+export async function benchGanAutoMedsynth(
+  gpu: Gpu,
+  c: GanCase,
+  samples = 3,
+  budgetMs = Infinity,
+): Promise<BenchRow> {
+  const op = `${c.op}_auto`;
+  if (gpu.adapter.isFallbackAdapter) {
+    const note =
+      `CPU (fallback) adapter: "auto" keeps the preset's batch ${c.cfg.batchSize}, the ${c.op} row`;
+    return { op, shape: ganShape(c), impl: "medsynth", ms: null, gflops: null, skipped: "cpu adapter", note };
+  }
+  // the trial trainers live on a device of their own, destroyed once the batch is chosen
+  const trialGpu = await Gpu.create();
+  const auto = await chooseAutoBatch(c.cfg, ganStepTimer(trialGpu, benchPhantom(c.cfg.resolution)), {
+    fallbackAdapter: false,
+  });
+  trialGpu.destroy();
+  const row = await benchGanMedsynth(gpu, { op, cfg: auto.cfg }, samples, budgetMs);
+  return {
+    ...row,
+    note: `auto: ${auto.reason}; trials ${
+      auto.trials.map((t) => `${t.batch}:${t.ms.toFixed(1)}ms`).join(" ")
+    }`,
+  };
+}
+
+/** Times one medsynth D + G step. */
+export async function benchGanMedsynth(
+  gpu: Gpu,
+  c: GanCase,
+  samples = 3,
+  budgetMs = Infinity,
+): Promise<BenchRow> {
+  const trainer = new GanTrainer(gpu, c.cfg, benchPhantom(c.cfg.resolution));
   const ms = await timePerRun(
     async (reps) => {
       const t0 = performance.now();

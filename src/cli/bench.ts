@@ -33,7 +33,14 @@ import {
 import { benchDataCases, type DataBenchInputs } from "../bench/data_cases.ts";
 import { benchMedsynth } from "../bench/run_medsynth.ts";
 import { benchTfjs } from "../bench/run_tfjs.ts";
-import { benchGanMedsynth, benchGanTfjs, type GanCase, ganCases, ganShape } from "../bench/gan_cases.ts";
+import {
+  benchGanAutoMedsynth,
+  benchGanMedsynth,
+  benchGanTfjs,
+  type GanCase,
+  ganCases,
+  ganShape,
+} from "../bench/gan_cases.ts";
 import type { ClassifierPreset } from "../models/classifier.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import type { ConvVariant } from "../nn/conv2d.ts";
@@ -100,6 +107,14 @@ const heavy = [
   ...gans.filter((g) => g.cfg.resolution > 32),
 ];
 for (const c of light) addWholeStep(c);
+// the 32 px GAN step at the batch "auto" picks (medsynth only: the peers have no such setting)
+for (const c of gans.filter((g) => g.cfg.resolution <= 32)) {
+  groups.push({
+    op: `${c.op}_auto`,
+    shape: `auto batch, ${c.cfg.resolution}px`,
+    medsynth: (_, budgetMs) => benchGanAutoMedsynth(gpu, c, wholeSamples, budgetMs),
+  });
+}
 for (const c of benchCases(args.quick).filter((c) => keep(c.op))) {
   groups.push({
     op: c.op,

@@ -31,7 +31,14 @@ import { encodePng } from "../data/png.ts";
 import { DEFAULT_PHANTOM_CONFIG, type PhantomConfig, type PhantomLabelSpec } from "../data/phantom.ts";
 import { describe, type SubsetOptions } from "../data/subset.ts";
 import { encodeCheckpoint } from "../train/checkpoint.ts";
-import { GanDivergedError, GanTrainer, type ImageGrid, topCombos } from "../train/gan.ts";
+import {
+  chooseAutoBatch,
+  GanDivergedError,
+  ganStepTimer,
+  GanTrainer,
+  type ImageGrid,
+  topCombos,
+} from "../train/gan.ts";
 import { generatorCheckpoint, restoreTrainer, trainerCheckpoint } from "../train/run_state.ts";
 import { formatLabelFidelity, type LabelFidelity, LabelFidelityProbe } from "../eval/label_fidelity.ts";
 import { loadOrTrainReference } from "./_reference.ts";
@@ -61,8 +68,12 @@ const GRID_SEED_XOR = 0x5a4d_9e37;
 /** Seed offset of the label-fidelity probe's latents. */
 const PROBE_SEED_XOR = 0x1abe_1f1d;
 
-async function resolveConfig(arg: string): Promise<GanConfig> {
-  if (arg in PRESETS) return resolveGanConfig({}, arg);
+/**
+ * The config of `--config FILE|PRESET`, and whether it asks for `"batchSize": "auto"` (the batch is then
+ * chosen on the device before training; the config holds the preset's batch until then).
+ */
+async function resolveConfig(arg: string): Promise<{ cfg: GanConfig; autoBatch: boolean }> {
+  if (arg in PRESETS) return { cfg: resolveGanConfig({}, arg), autoBatch: false };
   if (!(await exists(arg))) {
     throw new Error(`--config ${arg}: neither a preset (${Object.keys(PRESETS).join(", ")}) nor a file`);
   }
@@ -70,10 +81,17 @@ async function resolveConfig(arg: string): Promise<GanConfig> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
     throw new Error(`${arg}: must hold a JSON object`);
   }
+  const o = { ...(v as Record<string, unknown>) };
+  const autoBatch = o.batchSize === "auto";
+  if (autoBatch) delete o.batchSize;
   try {
-    return resolveGanConfig(v as Record<string, unknown>);
+    return { cfg: resolveGanConfig(o), autoBatch };
   } catch (e) {
-    throw new Error(`${arg}: ${(e as Error).message}`);
+    throw new Error(
+      `${arg}: ${(e as Error).message}${
+        /batchSize/.test((e as Error).message) ? ' (or "auto": the largest fast batch on this device)' : ""
+      }`,
+    );
   }
 }
 
@@ -159,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let cfg: GanConfig, spec: DataSpec;
+  let autoBatch = false;
   if (a.resume) {
     if (!(await exists(paths.config))) {
       throw new Error(`--resume: ${paths.config} not found; start the run without --resume`);
@@ -182,7 +201,7 @@ async function main(argv: string[]): Promise<number> {
     if (await exists(paths.config)) {
       throw new Error(`${dir} already holds a run (config.json); use --resume or another --out`);
     }
-    cfg = await resolveConfig(a.config);
+    ({ cfg, autoBatch } = await resolveConfig(a.config));
     if (images !== undefined) cfg.images = images;
     if (fidelityEvery !== undefined) cfg.labelFidelity.every = fidelityEvery;
     const subset = subsetFlags(a);
@@ -196,7 +215,8 @@ async function main(argv: string[]): Promise<number> {
     };
     if (spec.phantom) spec.source = "phantom";
     await Deno.mkdir(dir, { recursive: true });
-    await writeJson(paths.config, cfg);
+    // with "auto", config.json is written once the batch is chosen (below): a resume must see that batch
+    if (!autoBatch) await writeJson(paths.config, cfg);
     await writeJson(paths.data, spec);
   }
   const log = (s: string) => {
@@ -208,6 +228,27 @@ async function main(argv: string[]): Promise<number> {
   log(`training split: ${train.n} images, labels ${train.labelNames.join(", ")}`);
   const gpu = await Gpu.create();
   log(`adapter: ${JSON.stringify(gpu.adapter).slice(0, 160)}`);
+  if (autoBatch) {
+    // trial trainers on a device of their own, destroyed afterwards: their buffers do not stay
+    const trialGpu = await Gpu.create();
+    const auto = await chooseAutoBatch(cfg, ganStepTimer(trialGpu, train), {
+      fallbackAdapter: gpu.adapter.isFallbackAdapter,
+    });
+    trialGpu.destroy();
+    cfg = auto.cfg;
+    await writeJson(paths.config, cfg);
+    await appendMetrics(dir, {
+      event: "autoBatch",
+      batchSize: cfg.batchSize,
+      trials: auto.trials,
+      reason: auto.reason,
+    });
+    log(
+      `batchSize "auto": ${cfg.batchSize} (${auto.reason}; lrG ${cfg.lrG.toPrecision(3)}, lrD ${
+        cfg.lrD.toPrecision(3)
+      }, emaDecay ${cfg.emaDecay.toPrecision(4)}); config.json records it`,
+    );
+  }
   const lf = cfg.labelFidelity;
   let probe: LabelFidelityProbe | null = null;
   if (lf.every > 0) {

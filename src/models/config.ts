@@ -57,7 +57,11 @@ export interface GanConfig {
    * them as generated instead of paying.
    */
   auxLoss: "ac" | "adc";
-  /** Images per batch (real batch = fake batch). */
+  /**
+   * Images per batch (real batch = fake batch). A config file given to `deno task train` may say "auto": the
+   * largest preset batch x 2^k whose step stays under 100 ms on the device (the preset's batch on a CPU
+   * adapter), learning rates and EMA scaled by `scaleGanBatch`; config.json then records the chosen number.
+   */
   batchSize: number;
   /** Adam learning rate of the generator. */
   lrG: number;
