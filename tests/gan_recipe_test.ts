@@ -7,7 +7,14 @@
  */
 import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
 import { PRESETS, resolveGanConfig, validateGanConfig } from "../src/models/config.ts";
-import { adcTargets, emaDecayAt, GanTrainer, initAuxBias, type LossReport } from "../src/train/gan.ts";
+import {
+  adcTargets,
+  auxWeightGAt,
+  emaDecayAt,
+  GanTrainer,
+  initAuxBias,
+  type LossReport,
+} from "../src/train/gan.ts";
 import { Discriminator } from "../src/models/discriminator.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
@@ -41,14 +48,45 @@ Deno.test("EMA ramp-up: half-life min(rampup * images, emaDecay's), decay 0.5^(b
   assertEquals(emaDecayAt(off, 5), 0.98, "without a ramp the decay is fixed");
 });
 
+Deno.test("G's auxiliary weight decays linearly to auxWeightGEnd over auxDecayImages, then stays", () => {
+  const cfg = resolveGanConfig({ auxWeightG: 2, auxDecayImages: 10_000, auxWeightGEnd: 0.5 });
+  assertEquals(auxWeightGAt(cfg, 0), 2);
+  assert(Math.abs(auxWeightGAt(cfg, 5_000) - 1.25) < 1e-12, "halfway");
+  assertEquals(auxWeightGAt(cfg, 10_000), 0.5);
+  assertEquals(auxWeightGAt(cfg, 1_000_000), 0.5, "stays at the end value");
+  const off = resolveGanConfig({ auxWeightG: 2, auxDecayImages: 0, auxWeightGEnd: 0.1 });
+  assertEquals(auxWeightGAt(off, 1_000_000), 2, "auxDecayImages 0: no decay");
+});
+
+Deno.test("past its decay, a run trains G exactly as one with auxWeightG = auxWeightGEnd", async () => {
+  const gpu = await testGpu();
+  const gWeights = async (over: Record<string, unknown>) => {
+    const { data, cfg } = quickSetup(over);
+    const tr = new GanTrainer(gpu, cfg, data);
+    tr.imagesSeen = 1_000_000; // past the decay (the schedules read imagesSeen only)
+    for (let s = 0; s < 3; s++) tr.trainStep();
+    return await gpu.read(tr.g.weights.store.values);
+  };
+  const decayed = await gWeights({ auxWeightG: 3, auxDecayImages: 5_000, auxWeightGEnd: 0.25 });
+  const plain = await gWeights({ auxWeightG: 0.25 });
+  const undecayed = await gWeights({ auxWeightG: 3 });
+  assertEquals(decayed, plain, "same weights as a constant auxWeightG of the end value");
+  assert(decayed.some((v, i) => v !== undecayed[i]), "the start value would have trained G differently");
+});
+
 Deno.test("configs without the newer fields load with the old behaviour; bad values name the field", () => {
   const old = structuredClone(PRESETS.tiny) as unknown as Record<string, unknown>;
   delete old.auxLoss;
   delete old.emaRampup;
   delete old.labelFidelity;
+  delete old.auxDecayImages;
+  delete old.auxWeightGEnd;
   const c = validateGanConfig(old);
   assertEquals(c.auxLoss, "ac");
   assertEquals(c.emaRampup, 0);
+  assertEquals(c.auxDecayImages, 0, "no decay of the auxiliary weight in an older run");
+  assertThrows(() => resolveGanConfig({ auxDecayImages: -5 }), Error, /"auxDecayImages"/);
+  assertThrows(() => resolveGanConfig({ auxWeightGEnd: -1 }), Error, /"auxWeightGEnd"/);
   assertEquals(c.labelFidelity.every, 0, "no label fidelity in a run made before it existed");
   assertThrows(() => resolveGanConfig({ auxLoss: "tac" }), Error, /"auxLoss"/);
   assertThrows(() => resolveGanConfig({ emaRampup: -1 }), Error, /"emaRampup"/);

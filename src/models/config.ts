@@ -48,6 +48,16 @@ export interface GanConfig {
   /** Weight of the generator's auxiliary BCE: D's auxiliary head on fakes must predict their labels. */
   auxWeightG: number;
   /**
+   * Decay of auxWeightG (0 = none): over this many images shown, G's auxiliary weight falls linearly from
+   * auxWeightG to auxWeightGEnd and stays there. The auxiliary term teaches G the labels in few images, but
+   * it rewards whatever D's head finds easiest to classify (AC-GAN's bias toward exaggerated, low-diversity
+   * findings); once the labels are drawn, a smaller weight leaves the projection discriminator, which
+   * compares with real images of the label, to set what the findings look like.
+   */
+  auxDecayImages: number;
+  /** G's auxiliary weight after auxDecayImages (used only when auxDecayImages > 0). */
+  auxWeightGEnd: number;
+  /**
    * The auxiliary classifier's loss. "ac" (AC-GAN): D's head learns the labels of real images only, and G
    * is rewarded when its images classify as their labels, which pays for ANY feature the head reacts to,
    * real finding or not (the known failure: generated images become easier to classify than real ones).
@@ -172,6 +182,8 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   loss: "hinge",
   auxWeightD: 1,
   auxWeightG: 0.5,
+  auxDecayImages: 0,
+  auxWeightGEnd: 0.5,
   auxLoss: "ac",
   batchSize: 32,
   lrG: 2e-4,
@@ -329,6 +341,8 @@ const pow2 = (v: unknown): boolean => posInt(v) && (v & (v - 1)) === 0;
  */
 const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   auxLoss: "ac",
+  auxDecayImages: 0,
+  auxWeightGEnd: 0.5,
   emaRampup: 0,
   labelFidelity: { every: 0, classifier: "tiny", classifierImages: 20_000 },
 };
@@ -405,6 +419,18 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     c.emaDecay,
   );
   need(num(c.emaRampup) && (c.emaRampup as number) >= 0, "emaRampup", "must be a number >= 0", c.emaRampup);
+  need(
+    Number.isInteger(c.auxDecayImages) && (c.auxDecayImages as number) >= 0,
+    "auxDecayImages",
+    "must be an integer >= 0 (images; 0 = no decay)",
+    c.auxDecayImages,
+  );
+  need(
+    num(c.auxWeightGEnd) && (c.auxWeightGEnd as number) >= 0,
+    "auxWeightGEnd",
+    "must be a number >= 0",
+    c.auxWeightGEnd,
+  );
   const lf = c.labelFidelity as Record<string, unknown>;
   need(isObj(lf), "labelFidelity", "must be an object", lf);
   for (const k of Object.keys(lf)) {

@@ -194,6 +194,13 @@ export function emaDecayAt(cfg: GanConfig, imagesSeen: number): number {
   return halfLife > 0 ? 0.5 ** (cfg.batchSize / halfLife) : 0;
 }
 
+/** G's auxiliary-loss weight after `imagesSeen` images: auxWeightG, decaying linearly to auxWeightGEnd. */
+export function auxWeightGAt(cfg: GanConfig, imagesSeen: number): number {
+  if (cfg.auxDecayImages <= 0) return cfg.auxWeightG;
+  const f = Math.min(1, imagesSeen / cfg.auxDecayImages);
+  return cfg.auxWeightG + (cfg.auxWeightGEnd - cfg.auxWeightG) * f;
+}
+
 /** The training state of a GAN run (everything a checkpoint holds beside the config). */
 export class GanTrainer {
   /** Iterations done. */
@@ -446,13 +453,14 @@ export class GanTrainer {
     // ---- G step
     dw.snForward(rec, false);
     const xf = this.augment(rec, fake, 2, this.xFakeAug);
-    const auxG = cfg.auxWeightG > 0;
+    const auxWeightG = auxWeightGAt(cfg, this.imagesSeen);
+    const auxG = auxWeightG > 0;
     this.dFake.forward(rec, xf, this.yFake, auxG);
     ganLossG(rec, cfg.loss, this.dFake.out, this.dOutFake, this.lossLog, { slot: SLOT.g, ...acc });
     if (auxG) {
       bceWithLogits(rec, this.dFake.aux, this.auxFakeG, this.posW, this.negW, this.dAuxFake, this.lossLog, {
         slot: SLOT.gAux,
-        scale: cfg.auxWeightG * auxScale,
+        scale: auxWeightG * auxScale,
         ...acc,
       });
     }
