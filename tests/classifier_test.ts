@@ -35,8 +35,9 @@ const PLAIN: ClassifierConfig = classifierConfig({
   compression: 0.5,
 }, { inChannels: 1, size: 8, labels: 3 });
 
-/** Bottleneck layers, stride-2 stem with pooling, odd channel counts: 12 px -> 6 -> 3 -> blocks at 3 and 1. */
+/** Bottleneck layers, standardised input, stride-2 stem with pooling, odd channel counts: 12 px -> 6 -> 3 -> blocks at 3 and 1. */
 const BOTTLENECK: ClassifierConfig = classifierConfig({
+  inputNorm: true,
   stemChannels: 4,
   stemKernel: 5,
   stemStride: 2,
@@ -47,8 +48,9 @@ const BOTTLENECK: ClassifierConfig = classifierConfig({
   compression: 0.5,
 }, { inChannels: 2, size: 12, labels: 4 });
 
-/** The `tiny` preset's layout, small: stride-1 stem with pooling (8 px -> 8 -> 4), plain layers at 4 and 2. */
+/** The `tiny` preset's layout, small: standardised input, stride-1 stem with pooling (8 px -> 8 -> 4), plain layers at 4 and 2. */
 const POOLED_STEM: ClassifierConfig = classifierConfig({
+  inputNorm: true,
   stemChannels: 3,
   stemKernel: 3,
   stemStride: 1,

@@ -10,6 +10,7 @@
 import type * as TF from "@tensorflow/tfjs";
 import type { ClassifierConfig } from "../models/classifier.ts";
 import { BN_EPS } from "../nn/batch_norm.ts";
+import { IMAGE_NORM_EPS, IMAGE_NORM_SAT } from "../nn/image_norm.ts";
 import { tfjsConv } from "./_tfjs_conv.ts";
 
 type T4 = TF.Tensor4D;
@@ -75,8 +76,17 @@ export function buildTfjsClassifier(tf: typeof TF, cfg: ClassifierConfig, n: num
   const fcW = v(tf.randomNormal([c, cfg.labels], 0, 1 / Math.sqrt(c)));
   const fcB = v(tf.zeros([cfg.labels]));
 
+  // the input standardisation of src/nn/image_norm.ts: statistics over the unsaturated pixels of each plane
+  const imageNorm = (x: T4): T4 => {
+    const inside = tf.cast(tf.less(tf.abs(x), IMAGE_NORM_SAT), "float32");
+    const count = tf.maximum(tf.sum(inside, [1, 2], true), 1);
+    const mean = tf.div(tf.sum(tf.mul(x, inside), [1, 2], true), count);
+    const variance = tf.div(tf.sum(tf.mul(tf.square(tf.sub(x, mean)), inside), [1, 2], true), count);
+    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, IMAGE_NORM_EPS)));
+  };
+
   const forward = (x: T4): TF.Tensor2D => {
-    let f = conv(x, stem, cfg.stemStride, (cfg.stemKernel - 1) / 2);
+    let f = conv(cfg.inputNorm ? imageNorm(x) : x, stem, cfg.stemStride, (cfg.stemKernel - 1) / 2);
     if (stemBn) f = tf.avgPool(bnRelu(f, stemBn), 2, 2, "valid");
     for (const block of blocks) {
       for (const l of block.layers) {

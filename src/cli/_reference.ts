@@ -16,6 +16,7 @@ import {
   type TrainedClassifier,
 } from "../train/classifier.ts";
 import { decodeReference, encodeReference } from "../train/reference.ts";
+import { CLASSIFIER_PRESETS, type ClassifierArchitecture } from "../models/classifier.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 
 /** FNV-1a over labels, patients and a strided sample of pixels: a changed dataset gets another key. */
@@ -34,6 +35,13 @@ function fingerprint(d: Dataset): string {
   return `${d.n}x${d.channels}x${d.height}x${d.width}:${h.toString(16)}`;
 }
 
+/** The architecture a training config builds (a preset's fields, then the overrides). */
+function resolvedArchitecture(c: ClassifierTrainConfig): ClassifierArchitecture {
+  const base = typeof c.model === "string" ? CLASSIFIER_PRESETS[c.model] : c.model;
+  const arch = { ...base, ...c.modelOverrides };
+  return { ...arch, inputNorm: arch.inputNorm ?? false };
+}
+
 /** The cache key of a reference classifier: the data it sees, its full settings and its seed. */
 export function referenceKey(
   train: Dataset,
@@ -47,6 +55,8 @@ export function referenceKey(
     valid: fingerprint(valid),
     labels: train.labelNames,
     config: { ...DEFAULT_CLASSIFIER_TRAIN, ...config },
+    // a preset's name alone would keep a cached classifier of an older version of that preset
+    architecture: resolvedArchitecture({ ...DEFAULT_CLASSIFIER_TRAIN, ...config }),
     seed,
   });
 }

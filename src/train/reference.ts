@@ -38,7 +38,9 @@ export function decodeReference(
   if (ck.meta.kind !== KIND) throw new CheckpointError(source, "not a reference classifier");
   if (ck.meta.key !== key) return null;
   const summary = ck.meta.summary as Omit<TrainedClassifier, "model" | "posWeight" | "negWeight">;
-  const config = summary.config as ClassifierConfig;
+  // inputNorm arrived after the first cached classifiers: those did not standardise their input
+  const stored = summary.config as ClassifierConfig;
+  const config: ClassifierConfig = { ...stored, inputNorm: stored.inputNorm ?? false };
   const posWeight = ck.arrays.get("__posWeight"), negWeight = ck.arrays.get("__negWeight");
   if (!posWeight || !negWeight) throw new CheckpointError(source, "class weights missing");
   ck.arrays.delete("__posWeight");
