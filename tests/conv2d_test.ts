@@ -46,6 +46,10 @@ const SHAPES: Conv2dShape[] = [
   shape(2, 9, 3, 3, 7, 3, 1, 1),
   shape(3, 7, 4, 4, 11, 3, 1, 1),
   shape(2, 5, 4, 4, 3, 2, 2, 0),
+  // 1x1 convs of 2x2-8x8 images: forward and input gradient run as one matmul over (image, pixel) rows
+  shape(2, 7, 4, 4, 13, 1, 1, 0),
+  shape(3, 19, 8, 8, 5, 1, 1, 0),
+  shape(3, 5, 3, 3, 17, 1, 1, 0),
 ];
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };
