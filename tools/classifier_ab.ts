@@ -3,8 +3,8 @@
  * concat-free dense blocks) against the unfused reference path, alternating short rounds so that the load
  * of a shared machine falls on both alike; prints each round and the medians. `--compare pack` instead
  * times the conv im2col pack kernel's fitted workgroups against the former 8 x 8 ones, `--compare
- * pointwise` 1x1 convs of 2x2-8x8 images as matmuls against the gemm conv kernel.
- * `deno run -A tools/classifier_ab.ts [--preset tiny|paper] [--rounds 5] [--samples 3] [--compare fused|pack|pointwise]`
+ * pointwise` 1x1 convs of 2x2-8x8 images as matmuls against the gemm conv kernel, `--compare convs` both.
+ * `deno run -A tools/classifier_ab.ts [--preset tiny|paper] [--rounds 5] [--samples 3] [--compare fused|pack|pointwise|convs]`
  */
 import "../src/cli/_xdg.ts";
 import { parseArgs } from "node:util";
@@ -26,9 +26,16 @@ const { values: args } = parseArgs({
 });
 const gpu = await Gpu.create();
 const [c] = classifierCases(false, [args.preset as ClassifierPreset]);
-const pack = args.compare === "pack", pw = args.compare === "pointwise";
+const both = args.compare === "convs";
+const pack = both || args.compare === "pack", pw = both || args.compare === "pointwise";
 // [new, reference]
-const [a, b] = pack ? ["fitted", "8x8"] : pw ? ["matmul", "gemm"] : ["fused", "unfused"];
+const [a, b] = both
+  ? ["new", "old"]
+  : pack
+  ? ["fitted", "8x8"]
+  : pw
+  ? ["matmul", "gemm"]
+  : ["fused", "unfused"];
 const ms: Record<string, number[]> = { [a]: [], [b]: [] };
 for (let r = 0; r < Number(args.rounds); r++) {
   for (const path of r % 2 ? [b, a] : [a, b]) {
