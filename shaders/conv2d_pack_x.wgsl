@@ -8,13 +8,19 @@
 // (c4 + wp4 * (r >> 13), r & 8191): rows beyond 8192 fold into further column blocks.
 // Integer division is a per-lane scalar loop on llvmpipe, so the grid is 3-D (no row / hp) and the dilation
 // D is an override constant (1 or 2: shifts).
+// The workgroup is TX x TY x TZ (override constants): texel columns x rows x planes, fitted to the padded
+// plane so that small planes (1x1-4x4 images: 2 texels x 1-8 rows) fill a workgroup with several planes
+// instead of leaving most of an 8 x 8 group idle; large planes use 8 x 8 x 1.
 // Bindings: 0 src read (first value at element `base`); 1 dst texture_storage_2d<rgba32float, write>;
-//           2 uniform { hs, ws, hp, wp4, pad: i32, base, plane0 }.
-// Dispatch: (ceil(wp4 / 8), ceil(hp / 8), planes) workgroups of 8 x 8, one texel an invocation;
-//           z = plane - plane0 (planes of one dispatch stay under 65536).
+//           2 uniform { hs, ws, hp, wp4, pad: i32, base, plane0, plane1 }.
+// Dispatch: (ceil(wp4 / TX), ceil(hp / TY), ceil((plane1 - plane0) / TZ)) workgroups, one texel an
+//           invocation; plane = plane0 + z (planes [plane0, plane1) in one dispatch, under 65536 groups).
 override D: u32 = 1u;
+override TX: u32 = 8u;
+override TY: u32 = 8u;
+override TZ: u32 = 1u;
 
-struct Params { hs: u32, ws: u32, hp: u32, wp4: u32, pad: i32, base: u32, plane0: u32 }
+struct Params { hs: u32, ws: u32, hp: u32, wp4: u32, pad: i32, base: u32, plane0: u32, plane1: u32 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var dst: texture_storage_2d<rgba32float, write>;
@@ -29,12 +35,12 @@ fn col(row: u32, xx: i32) -> f32 {
   return src[row + ix];
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(TX, TY, TZ)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c4 = gid.x;
   let yy = gid.y;
-  if (c4 >= p.wp4 || yy >= p.hp) { return; }
   let plane = p.plane0 + gid.z;
+  if (c4 >= p.wp4 || yy >= p.hp || plane >= p.plane1) { return; }
   let v = i32(yy) - p.pad;
   var t = vec4<f32>(0.0);
   if (v >= 0 && u32(v) % D == 0u && u32(v) / D < p.hs) {

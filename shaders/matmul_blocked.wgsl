@@ -9,12 +9,15 @@
 // k to a multiple of 4 (loads past m or n return some in-bounds value and only feed outputs never stored).
 // Bindings: 0 ta, 1 tb texture_storage_2d<rgba32float, read>; 2 bias (n) read (ignored unless HAS_BIAS);
 //           3 c (m, n) read_write; 4 uniform { m: u32, n: u32, k4: u32 }.
+// PLANE > 0: rows of C are (image, pixel) pairs of an NCHW batch with PLANE pixels an image, and C[i, j] is
+// stored at c[(i / PLANE) n PLANE + j PLANE + i % PLANE], i.e. c is (m / PLANE, n, PLANE) (1x1 convs).
 // Dispatch: (ceil(n / (16 WG_X)), ceil(m / (16 WG_Y)), 1) workgroups of (WG_X, WG_Y); invocation (x, y)
 // computes C[16y .. 16y+15, 16x .. 16x+15].
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 override ACCUMULATE: u32 = 0u;
 override HAS_BIAS: u32 = 0u;
+override PLANE: u32 = 0u;
 
 struct Params { m: u32, n: u32, k4: u32 }
 
@@ -47,7 +50,8 @@ fn put(row: u32, col: u32, value: f32) {
   if (row >= p.m || col >= p.n) { return; }
   var v = value;
   if (HAS_BIAS == 1u) { v += bias[col]; }
-  let o = row * p.n + col;
+  var o = row * p.n + col;
+  if (PLANE > 0u) { o = (row / PLANE) * p.n * PLANE + col * PLANE + row % PLANE; }
   if (ACCUMULATE == 1u) { v += c[o]; }
   c[o] = v;
 }

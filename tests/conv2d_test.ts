@@ -9,6 +9,7 @@ import {
   type Conv2dShape,
   type ConvVariant,
 } from "../src/nn/conv2d.ts";
+import { packOptions, packWorkgroup } from "../src/nn/_conv2d_gemm.ts";
 import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
 
 const shape = (
@@ -39,6 +40,16 @@ const SHAPES: Conv2dShape[] = [
   shape(2, 16, 8, 8, 20, 4, 2, 1),
   // a 1x1 conv of 1x1 images: forward and input gradient run as matmuls
   shape(5, 37, 1, 1, 19, 1, 1, 0),
+  // 1x1-4x4 images, odd channel counts: the pack kernel fits several planes into one workgroup
+  shape(3, 7, 1, 1, 5, 3, 1, 1),
+  shape(3, 5, 2, 2, 9, 1, 1, 0),
+  shape(2, 9, 3, 3, 7, 3, 1, 1),
+  shape(3, 7, 4, 4, 11, 3, 1, 1),
+  shape(2, 5, 4, 4, 3, 2, 2, 0),
+  // 1x1 convs of 2x2-8x8 images: forward and input gradient run as one matmul over (image, pixel) rows
+  shape(2, 7, 4, 4, 13, 1, 1, 0),
+  shape(3, 19, 8, 8, 5, 1, 1, 0),
+  shape(3, 5, 3, 3, 17, 1, 1, 0),
 ];
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };
@@ -102,6 +113,38 @@ for (const variant of ["naive", "blocked"] as const) {
     }
   });
 }
+
+Deno.test("conv2d blocked with the former 8 x 8 pack workgroups equals the CPU reference", async () => {
+  packOptions.fitted = false;
+  try {
+    if (packWorkgroup(1, 2).join() !== "8,8,1") throw new Error("the 8 x 8 pack form was not selected");
+    for (const [i, s] of SHAPES.entries()) {
+      if (s.h > 4) continue;
+      const z = sizes(s);
+      const xh = rand(numel(z.x), 10 + i), wh = rand(numel(z.w), 20 + i), dyh = rand(numel(z.y), 30 + i);
+      const got = await gpuConv(s, xh, wh, null, dyh, "blocked");
+      assertClose(got.y, conv2dForwardRef(xh, wh, null, s), TOL, `y 8x8 pack ${label(s)}`);
+      assertClose(got.dx, conv2dBackwardRef(xh, wh, dyh, s).dx, TOL, `dx 8x8 pack ${label(s)}`);
+    }
+  } finally {
+    packOptions.fitted = true;
+  }
+});
+
+Deno.test("conv2d pack workgroups hold whole small planes and at most 64 invocations", () => {
+  // (hp, wp4) of 1x1 (k 1), 2x2 (k 1), 4x4 (k 3, pad 1) and 32x32 (k 3, pad 1) planes
+  const cases: [number, number, string][] = [[1, 2, "2,1,32"], [2, 2, "2,2,16"], [6, 2, "2,6,5"], [
+    34,
+    10,
+    "8,8,1",
+  ]];
+  for (const [hp, wp4, want] of cases) {
+    const got = packWorkgroup(hp, wp4);
+    if (got.join() !== want || got[0] * got[1] * got[2] > 64) {
+      throw new Error(`pack workgroup for ${hp} x ${wp4}: ${got}, want ${want}`);
+    }
+  }
+});
 
 Deno.test("conv2d blocked handles a grid beyond 65535 workgroups and a 256x256 image", async () => {
   // 33 x 32 x 64 x 64 = 4.3 M outputs: more groups than one dispatch dimension allows for 1-output kernels

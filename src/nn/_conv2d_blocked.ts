@@ -28,13 +28,18 @@ const kernels = new Map<string, Kernel>();
 export function convKernel(
   name: keyof typeof WGSL,
   constants: Record<string, number>,
-  size: [number, number] = [WG, 1],
+  size: [number, number] | [number, number, number] = [WG, 1],
 ): Kernel {
   const key = name + JSON.stringify(constants);
   let k = kernels.get(key);
   if (!k) {
     const tag = Object.entries(constants).map(([c, v]) => `${c}${v}`).join(".");
-    k = { name: `${name}.${tag}`, code: WGSL[name], constants, workgroupSize: [size[0], size[1], 1] };
+    k = {
+      name: `${name}.${tag}`,
+      code: WGSL[name],
+      constants,
+      workgroupSize: [size[0], size[1], size[2] ?? 1],
+    };
     kernels.set(key, k);
   }
   return k;

@@ -33,6 +33,25 @@ function imagesPerTexture(gpu: Gpu, planesPer: number, hp: number, wp4: number):
 }
 
 /**
+ * The pack kernel's workgroup shape. `fitted` (the default) sizes it to the padded plane (below); false
+ * keeps the former 8 x 8 group a plane, for interleaved A/B timing and tests of both forms.
+ */
+export const packOptions = { fitted: true };
+
+/**
+ * Workgroup (texel columns, rows, planes) of the pack kernel for planes of hp rows x wp4 texels: at most 64
+ * invocations, as many whole planes as fit. At 1x1-4x4 images a plane is 2 texels x 1-8 rows, and one
+ * 8 x 8 group a plane left 50-97 % of its lanes idle (at 1x1: 19 of a 24 ms conv in DenseNet-121's last
+ * block at 32 px).
+ */
+export function packWorkgroup(hp: number, wp4: number): [number, number, number] {
+  if (!packOptions.fitted) return [8, 8, 1];
+  const tx = Math.min(8, wp4);
+  const ty = Math.min(Math.floor(64 / tx), hp);
+  return [tx, ty, Math.floor(64 / (tx * ty))];
+}
+
+/**
  * Packs `planes` planes (hs x ws, from element `base` of `t`) into a padded texture (conv2d_pack_x.wgsl):
  * hp rows x wp4 texels a plane, value (yy, xx) = plane[(yy - pad) / d, (xx - pad) / d] or 0.
  */
@@ -57,12 +76,15 @@ function packImage(
     wp4 * ceilDiv(rows, FOLD),
     Math.min(rows, FOLD),
   );
-  const kern = convKernel("conv2d_pack_x", { D: d }, [8, 8]);
-  for (let p0 = 0; p0 < planes; p0 += MAX_GROUPS_PER_DIM) {
+  const [tx, ty, tz] = packWorkgroup(hp, wp4);
+  const kern = convKernel("conv2d_pack_x", { D: d, TX: tx, TY: ty, TZ: tz }, [tx, ty, tz]);
+  const step = MAX_GROUPS_PER_DIM * tz;
+  for (let p0 = 0; p0 < planes; p0 += step) {
+    const p1 = Math.min(planes, p0 + step);
     rec.dispatch(
       kern,
-      [t, view, rec.gpu.uniform([hs, ws, hp, wp4, pad, base, p0])],
-      [ceilDiv(wp4, 8), ceilDiv(hp, 8), Math.min(MAX_GROUPS_PER_DIM, planes - p0)],
+      [t, view, rec.gpu.uniform([hs, ws, hp, wp4, pad, base, p0, p1])],
+      [ceilDiv(wp4, tx), ceilDiv(hp, ty), ceilDiv(p1 - p0, tz)],
     );
   }
   return view;

@@ -10,7 +10,8 @@
  * both sides have >= 16 channels (see `transposedWeightGrad`), else the split-K kernel of _conv2d_blocked.ts.
  * A 1x1 conv of 1x1 images (DenseNet-121's last block at 32 px) is a plain matrix product, and the gemm
  * kernel, which parallelises over pixels, would run it on a handful of invocations: its forward and input
- * gradient run as matmuls. "auto" picks blocked.
+ * gradient run as matmuls; so do 1x1 convs of images up to 8x8 (`pointwiseOptions`), as one product over
+ * every (image, pixel) row that reads and writes NCHW directly. "auto" picks blocked.
  * @module
  */
 
@@ -27,7 +28,7 @@ import {
 } from "./_conv2d_blocked.ts";
 import { conv2dBackwardInputGemm, conv2dForwardGemm, gemmSupports } from "./_conv2d_gemm.ts";
 import { conv2dBackwardInputTiled, conv2dBackwardWeightTiled, conv2dForwardTiled } from "./_conv2d_tiled.ts";
-import { matmul, matmulBias, preferTiled } from "./matmul.ts";
+import { matmul, matmulBias, matmulPlanes, matmulPlanesFits, preferTiled } from "./matmul.ts";
 import { convT2dBackwardWeight, convT2dBlockedFits, type ConvT2dShape } from "./conv_transpose2d.ts";
 
 /** Real GPUs want workgroup shared-memory tiling; llvmpipe and SwiftShader want register blocking. */
@@ -138,6 +139,21 @@ function pointwiseOnPixels(s: Conv2dShape): boolean {
   return s.k === 1 && s.stride === 1 && s.pad === 0 && s.h === 1 && s.w === 1;
 }
 
+/**
+ * Largest image (pixels) whose 1x1 convs (stride 1, no padding) run as one matrix product over all
+ * (image, pixel) rows ({@linkcode matmulPlanes}) instead of the gemm conv kernel, which parallelises over
+ * pixel quads and ran 2x2-8x8 images of a batch of 32 on a few workgroups (DenseNet-121's bottlenecks at
+ * 32 px). 1 keeps them on the gemm kernel (A/B timing).
+ */
+export const pointwiseOptions = { maxPixels: 64 };
+
+/** Pixels an image when this conv runs through {@linkcode matmulPlanes}, else 0. */
+function pointwisePlanes(rec: Recorder, s: Conv2dShape, n: number, k: number): number {
+  const p = s.h * s.w;
+  if (s.k !== 1 || s.stride !== 1 || s.pad !== 0 || p < 2 || p > pointwiseOptions.maxPixels) return 0;
+  return matmulPlanesFits(rec.gpu, s.n * p, n, k) ? p : 0;
+}
+
 /** y = conv2d(x, w) + b. x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo). */
 export function conv2dForward(
   rec: Recorder,
@@ -154,6 +170,11 @@ export function conv2dForward(
   if (variant !== "naive" && pointwiseOnPixels(s)) {
     // y (N, Cout) = x (N, Cin) w^T (w stored (Cout, Cin))
     return matmulBias(rec, x, w, b, y, { m: s.n, n: s.cout, k: s.cin, transB: true }, variant);
+  }
+  const planes = variant === "naive" ? 0 : pointwisePlanes(rec, s, s.cout, s.cin);
+  if (planes) {
+    // y (N, Cout, P) = rows (n, p) of x times w^T
+    return matmulPlanes(rec, x, w, b, y, { m: s.n * planes, n: s.cout, k: s.cin, transB: true }, planes);
   }
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo)) {
     return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo);
@@ -183,6 +204,11 @@ export function conv2dBackwardInput(
   if (useTiled(rec, variant) && conv2dBackwardInputTiled(rec, dy, w, dx, s)) return;
   if (variant !== "naive" && pointwiseOnPixels(s)) {
     return matmul(rec, dy, w, dx, { m: s.n, n: s.cin, k: s.cout }, variant); // dx (N, Cin) = dy w
+  }
+  const planes = variant === "naive" ? 0 : pointwisePlanes(rec, s, s.cin, s.cout);
+  if (planes) {
+    // dx (N, Cin, P) = rows (n, p) of dy times w
+    return matmulPlanes(rec, dy, w, null, dx, { m: s.n * planes, n: s.cin, k: s.cout }, planes);
   }
   // at stride 2 the gemm kernel multiplies the zero-dilated dy (3/4 zeros): the blocked one is ~1.8x faster
   const blocked = blockedSupports(rec.gpu, s);

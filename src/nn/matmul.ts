@@ -203,11 +203,19 @@ function naiveKernel(s: MatmulShape, hasBias: boolean): Kernel {
   };
 }
 
-function blockedKernel(accumulate: boolean, hasBias: boolean, wg: [number, number]): Kernel {
+function blockedKernel(accumulate: boolean, hasBias: boolean, wg: [number, number], plane = 0): Kernel {
   return {
-    name: `matmul_blocked.${accumulate ? 1 : 0}${hasBias ? 1 : 0}.${wg[0]}x${wg[1]}`,
+    name: `matmul_blocked.${accumulate ? 1 : 0}${hasBias ? 1 : 0}.${wg[0]}x${wg[1]}${
+      plane ? `.p${plane}` : ""
+    }`,
     code: WGSL.matmul_blocked,
-    constants: { WG_X: wg[0], WG_Y: wg[1], ACCUMULATE: accumulate ? 1 : 0, HAS_BIAS: hasBias ? 1 : 0 },
+    constants: {
+      WG_X: wg[0],
+      WG_Y: wg[1],
+      ACCUMULATE: accumulate ? 1 : 0,
+      HAS_BIAS: hasBias ? 1 : 0,
+      PLANE: plane,
+    },
     workgroupSize: [wg[0], wg[1], 1],
   };
 }
@@ -295,15 +303,35 @@ export function matmulBias(
         `maxTextureDimension2D ${maxTextureSide(rec.gpu)}; use variant "auto" or "naive"`,
     );
   }
-  const k4 = ceilDiv(k, 4);
-  const ta = packToTexture(
+  blockedProduct(
     rec,
     a,
     s.transA ? { rows: m, cols: k, rs: 1, cs: m } : { rows: m, cols: k, rs: k, cs: 1 },
-    k4,
-    m,
-    "mm.a",
+    b,
+    bias,
+    c,
+    s,
+    0,
   );
+}
+
+/**
+ * The blocked kernel on A read through `aView` (m x k); C row-major, or, with `plane` > 0, C (m / plane,
+ * n, plane): rows of the product are (image, pixel) pairs of an NCHW batch.
+ */
+function blockedProduct(
+  rec: Recorder,
+  a: Tensor,
+  aView: PackView,
+  b: Tensor,
+  bias: Tensor | null,
+  c: Tensor,
+  s: MatmulShape,
+  plane: number,
+): void {
+  const { m, n, k } = s;
+  const k4 = ceilDiv(k, 4);
+  const ta = packToTexture(rec, a, aView, k4, m, "mm.a");
   const tb = packToTexture(
     rec,
     b,
@@ -314,9 +342,48 @@ export function matmulBias(
   );
   const wg = tileWorkgroup(ceilDiv(m, TM));
   rec.dispatch(
-    blockedKernel(s.accumulate ?? false, bias !== null, wg),
+    blockedKernel(s.accumulate ?? false, bias !== null, wg, plane),
     [ta, tb, bias ?? a, c, rec.gpu.uniform([m, n, k4])],
     [ceilDiv(n, TN * wg[0]), ceilDiv(m, TM * wg[1]), 1],
+  );
+}
+
+/** Whether {@linkcode matmulPlanes} runs a product of `rows` (image, pixel) pairs on this device. */
+export function matmulPlanesFits(gpu: Gpu, rows: number, n: number, k: number): boolean {
+  return blockedFits(gpu, { m: rows, n, k });
+}
+
+/**
+ * C (N, n, P) = A (N, k, P) op(B) (+ bias[j]): the product over every pixel of a batch of NCHW images,
+ * e.g. a 1x1 conv (A the image, B the weights) without transposing the images to NHWC and back. A is
+ * packed as an (N P) x k view, C written through the blocked kernel's PLANE store; s.m must be N P,
+ * s.transA unset. Blocked kernel only: check {@linkcode matmulPlanesFits} first.
+ */
+export function matmulPlanes(
+  rec: Recorder,
+  a: Tensor, // (N, k, P)
+  b: Tensor, // (k, n), or (n, k) when transB
+  bias: Tensor | null, // (n)
+  c: Tensor, // (N, n, P)
+  s: MatmulShape,
+  plane: number,
+): void {
+  checkShape(a, b, c, bias, s);
+  const { m, k } = s;
+  if (s.transA || m % plane !== 0 || !blockedFits(rec.gpu, s)) {
+    throw new Error(
+      `matmulPlanes: m=${m} must be images x ${plane} pixels, A untransposed, textures fitting`,
+    );
+  }
+  blockedProduct(
+    rec,
+    a,
+    { rows: m, cols: k, rs: 1, cs: plane, rd: plane, rs2: k * plane },
+    b,
+    bias,
+    c,
+    s,
+    plane,
   );
 }
 
