@@ -277,6 +277,47 @@ export async function probeStep(
   return step;
 }
 
+/** A tfjs whole-step peer (a GAN or a classifier training step). */
+export interface TfjsStepPeer {
+  step(): Promise<void>;
+  dispose(): void;
+}
+
+/**
+ * Times a tfjs whole-step peer at `batch` images a step: with a finite budget, a batch-2 peer's probe step
+ * ({@linkcode probeStep}) first skips a peer whose full steps would not fit; then the median step, as a
+ * row with images per second. `build(batch)` makes a peer (disposed here).
+ */
+export async function benchTfjsWholeStep(
+  base: Pick<BenchRow, "op" | "shape" | "impl">,
+  batch: number,
+  build: (batch: number) => TfjsStepPeer,
+  samples: number,
+  budgetMs: number,
+): Promise<BenchRow> {
+  const t0 = performance.now();
+  const scale = batch / PROBE_BATCH;
+  if (budgetMs < Infinity && scale > 1) {
+    await probeStep(() => tfjsStepMs(build(PROBE_BATCH), scale, budgetMs), scale, budgetMs);
+  }
+  const peer = build(batch);
+  try {
+    const ms = await timePerRun(
+      async (reps) => {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) await peer.step();
+        return performance.now() - t0;
+      },
+      samples,
+      300,
+      budgetMs - (performance.now() - t0),
+    );
+    return { ...base, ms, gflops: null, images_per_s: (batch * 1000) / ms };
+  } finally {
+    peer.dispose();
+  }
+}
+
 /** Batch of the probe steps of {@linkcode probeStep} (batch norm needs 2). */
 export const PROBE_BATCH = 2;
 

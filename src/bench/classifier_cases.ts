@@ -16,7 +16,7 @@ import {
 } from "../models/classifier.ts";
 import { ClassifierStepper } from "../train/classifier.ts";
 import { Rng } from "../util/rng.ts";
-import { type BenchRow, PROBE_BATCH, probeStep, tfjsStepMs, timePerRun } from "./cases.ts";
+import { type BenchRow, benchTfjsWholeStep, timePerRun } from "./cases.ts";
 import { buildTfjsClassifier } from "./classifier_tfjs.ts";
 
 /** A classifier benchmark case: a preset at a resolution and batch size. */
@@ -102,40 +102,18 @@ export async function benchClassifierMedsynth(
 }
 
 /** Times one training step of the tfjs peer on the current tfjs backend. */
-export async function benchClassifierTfjs(
+export function benchClassifierTfjs(
   tf: typeof TF,
   c: ClassifierCase,
   impl: string,
   samples = 3,
   budgetMs = Infinity,
 ): Promise<BenchRow> {
-  const t0 = performance.now();
-  const scale = c.batch / PROBE_BATCH;
-  if (budgetMs < Infinity && scale > 1) {
-    const probe = () => tfjsStepMs(buildTfjsClassifier(tf, c.cfg, PROBE_BATCH), scale, budgetMs);
-    await probeStep(probe, scale, budgetMs);
-  }
-  const net = buildTfjsClassifier(tf, c.cfg, c.batch);
-  try {
-    const ms = await timePerRun(
-      async (reps) => {
-        const t0 = performance.now();
-        for (let i = 0; i < reps; i++) await net.step();
-        return performance.now() - t0;
-      },
-      samples,
-      300,
-      budgetMs - (performance.now() - t0),
-    );
-    return {
-      op: c.op,
-      shape: classifierShape(c),
-      impl,
-      ms,
-      gflops: null,
-      images_per_s: (c.batch * 1000) / ms,
-    };
-  } finally {
-    net.dispose();
-  }
+  return benchTfjsWholeStep(
+    { op: c.op, shape: classifierShape(c), impl },
+    c.batch,
+    (batch) => buildTfjsClassifier(tf, c.cfg, batch),
+    samples,
+    budgetMs,
+  );
 }

@@ -10,7 +10,7 @@ import { type GanConfig, PRESETS } from "../models/config.ts";
 import { makePhantom } from "../data/phantom.ts";
 import { chooseAutoBatch, ganStepTimer, GanTrainer } from "../train/gan.ts";
 
-import { type BenchRow, PROBE_BATCH, probeStep, tfjsStepMs, timePerRun } from "./cases.ts";
+import { type BenchRow, benchTfjsWholeStep, timePerRun } from "./cases.ts";
 import { buildTfjsGan } from "./gan_tfjs.ts";
 
 /** A GAN benchmark case: a preset at its resolution. */
@@ -115,41 +115,19 @@ export async function benchGanMedsynth(
 }
 
 /** Times one D + G step of the tfjs peer on the current tfjs backend. */
-export async function benchGanTfjs(
+export function benchGanTfjs(
   tf: typeof TF,
   c: GanCase,
   impl: string,
   samples = 3,
   budgetMs = Infinity,
 ): Promise<BenchRow> {
-  const t0 = performance.now();
-  const scale = c.cfg.batchSize / PROBE_BATCH;
-  if (budgetMs < Infinity && scale > 1) {
-    // the peer's minibatch-std groups shrink to the probe batch: the same work per image
-    const probe = { ...c.cfg, batchSize: PROBE_BATCH };
-    await probeStep(() => tfjsStepMs(buildTfjsGan(tf, probe, LABELS), scale, budgetMs), scale, budgetMs);
-  }
-  const gan = buildTfjsGan(tf, c.cfg, LABELS);
-  try {
-    const ms = await timePerRun(
-      async (reps) => {
-        const t0 = performance.now();
-        for (let i = 0; i < reps; i++) await gan.step();
-        return performance.now() - t0;
-      },
-      samples,
-      300,
-      budgetMs - (performance.now() - t0),
-    );
-    return {
-      op: c.op,
-      shape: ganShape(c),
-      impl,
-      ms,
-      gflops: null,
-      images_per_s: (c.cfg.batchSize * 1000) / ms,
-    };
-  } finally {
-    gan.dispose();
-  }
+  // a probe peer's minibatch-std groups shrink to its batch: the same work per image
+  return benchTfjsWholeStep(
+    { op: c.op, shape: ganShape(c), impl },
+    c.cfg.batchSize,
+    (batch) => buildTfjsGan(tf, { ...c.cfg, batchSize: batch }, LABELS),
+    samples,
+    budgetMs,
+  );
 }
