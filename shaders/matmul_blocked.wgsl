@@ -51,7 +51,11 @@ fn put(row: u32, col: u32, value: f32) {
   var v = value;
   if (HAS_BIAS == 1u) { v += bias[col]; }
   var o = row * p.n + col;
-  if (PLANE > 0u) { o = (row / PLANE) * p.n * PLANE + col * PLANE + row % PLANE; }
+  if (PLANE > 0u) {
+    // max(): with PLANE = 0 this branch is dead, but Tint (Chromium) rejects a constant division by zero
+    let pl = max(PLANE, 1u);
+    o = (row / pl) * p.n * pl + col * pl + row % pl;
+  }
   if (ACCUMULATE == 1u) { v += c[o]; }
   c[o] = v;
 }
