@@ -256,12 +256,6 @@ export const PRESETS: Readonly<Record<string, GanConfig>> = {
     lrD: 2e-3,
     auxWeightD: 3,
     auxWeightG: 2,
-    // ... then G's auxiliary term gives way to the projection D over the demo's ~24k images: a constant 2
-    // made exaggerated findings (label fidelity 0.81-0.83, above the real images' 0.79) that transfer worse
-    // (phantom, 24k images, two seeds: train-on-synthetic AUROC 0.668 / 0.663 constant, 0.682 / 0.698 with
-    // this decay; over 12k: 0.652, to 0 over 16k: 0.623, seed 1; README "Recipe ablation")
-    auxDecayImages: 24_000,
-    auxWeightGEnd: 0.25,
     emaDecay: 0.98,
     // a few thousand images on ~3k real ones: little augmentation, raised by ADA if D overfits
     augment: { ...structuredClone(BASE.augment), pCutout: 0, p: 0.2, adaptive: true, adaSpeedImages: 20_000 },
