@@ -52,7 +52,8 @@ export interface GanConfig {
    * auxWeightG to auxWeightGEnd and stays there. The auxiliary term teaches G the labels in few images, but
    * it rewards whatever D's head finds easiest to classify (AC-GAN's bias toward exaggerated, low-diversity
    * findings); once the labels are drawn, a smaller weight leaves the projection discriminator, which
-   * compares with real images of the label, to set what the findings look like.
+   * compares with real images of the label, to set what the findings look like. Off in the presets: on the
+   * phantom its gain depended on the evaluation classifier (README, "Recipe ablation at the demo's budget").
    */
   auxDecayImages: number;
   /** G's auxiliary weight after auxDecayImages (used only when auxDecayImages > 0). */
