@@ -56,12 +56,12 @@ export interface ClassifierBenchOptions {
   fused?: boolean;
 }
 
-/** Times one medsynth classifier training step (upload of the batch included, as in training). */
-export async function benchClassifierMedsynth(
+/** A classifier training step of a case on a fixed random batch; `dispose` frees its GPU memory. */
+export function classifierStepper(
   gpu: Gpu,
   c: ClassifierCase,
-  opts: ClassifierBenchOptions = {},
-): Promise<BenchRow> {
+  opts: { fused?: boolean } = {},
+): { step: () => void; dispose: () => void } {
   const model = new Classifier(gpu, c.cfg, { seed: 1, fused: opts.fused });
   const L = c.cfg.labels, per = c.cfg.inChannels * c.cfg.size * c.cfg.size;
   const rng = new Rng(2);
@@ -72,11 +72,29 @@ export async function benchClassifierMedsynth(
     posWeight: new Float32Array(L).fill(2),
     negWeight: new Float32Array(L).fill(0.7),
   });
+  return {
+    step: () => stepper.step(images, targets),
+    dispose: () => {
+      stepper.dispose();
+      model.disposeWorkspaces();
+      for (const s of [model.params, model.stats]) for (const t of [s.values, s.grads]) t.buffer.destroy();
+      for (const t of [stepper.adam.m, stepper.adam.v]) t.buffer.destroy();
+    },
+  };
+}
+
+/** Times one medsynth classifier training step (upload of the batch included, as in training). */
+export async function benchClassifierMedsynth(
+  gpu: Gpu,
+  c: ClassifierCase,
+  opts: ClassifierBenchOptions = {},
+): Promise<BenchRow> {
+  const { step, dispose } = classifierStepper(gpu, c, { fused: opts.fused });
   try {
     const ms = await timePerRun(
       async (reps) => {
         const t0 = performance.now();
-        for (let i = 0; i < reps; i++) stepper.step(images, targets);
+        for (let i = 0; i < reps; i++) step();
         await gpu.sync();
         return performance.now() - t0;
       },
@@ -94,10 +112,7 @@ export async function benchClassifierMedsynth(
     };
   } finally {
     await gpu.sync();
-    stepper.dispose();
-    model.disposeWorkspaces();
-    for (const s of [model.params, model.stats]) for (const t of [s.values, s.grads]) t.buffer.destroy();
-    for (const t of [stepper.adam.m, stepper.adam.v]) t.buffer.destroy();
+    dispose();
   }
 }
 

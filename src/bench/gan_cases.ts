@@ -85,6 +85,12 @@ export async function benchGanAutoMedsynth(
   };
 }
 
+/** One D + G step of a case on its bench phantom, recorded and submitted (nothing waited for). */
+export function ganStepper(gpu: Gpu, c: GanCase): { step: () => void } {
+  const trainer = new GanTrainer(gpu, c.cfg, benchPhantom(c.cfg.resolution));
+  return { step: () => trainer.trainStep() };
+}
+
 /** Times one medsynth D + G step. */
 export async function benchGanMedsynth(
   gpu: Gpu,
@@ -92,11 +98,11 @@ export async function benchGanMedsynth(
   samples = 3,
   budgetMs = Infinity,
 ): Promise<BenchRow> {
-  const trainer = new GanTrainer(gpu, c.cfg, benchPhantom(c.cfg.resolution));
+  const { step } = ganStepper(gpu, c);
   const ms = await timePerRun(
     async (reps) => {
       const t0 = performance.now();
-      for (let i = 0; i < reps; i++) trainer.trainStep();
+      for (let i = 0; i < reps; i++) step();
       await gpu.sync();
       return performance.now() - t0;
     },

@@ -2,6 +2,11 @@
  * `deno task bench [--quick] [--out FILE] [--impl medsynth,tfjs-webgpu,tfjs-wasm] [--filter OP]
  *   [--variant auto|naive|blocked|tiled] [--no-data] [--no-gan] [--gan 32,64] [--no-classifier]
  *   [--classifier tiny,paper] [--samples N] [--row-budget SECONDS] [--budget SECONDS]`
+ * `deno task bench --profile [--gan 32] [--classifier tiny] [--out FILE]`
+ *
+ * `--profile` times no peers: it runs each whole step (the GAN steps, then the classifier steps) with a
+ * timestamp query around every dispatch and prints where the step's GPU time goes, per kernel (JSON with
+ * `--out`). It needs the adapter's `timestamp-query` feature.
  *
  * The run always finishes: every measurement (a row of one implementation) has a time budget
  * (`--row-budget`, default 60 s) and the whole run one (`--budget`, default 540 s, so the default run on
@@ -29,7 +34,9 @@ import {
   type ClassifierCase,
   classifierCases,
   classifierShape,
+  classifierStepper,
 } from "../bench/classifier_cases.ts";
+import { profileStep, profileTable, type StepProfile } from "../bench/profile.ts";
 import { benchDataCases, type DataBenchInputs } from "../bench/data_cases.ts";
 import { benchMedsynth } from "../bench/run_medsynth.ts";
 import { benchTfjs } from "../bench/run_tfjs.ts";
@@ -40,6 +47,7 @@ import {
   type GanCase,
   ganCases,
   ganShape,
+  ganStepper,
 } from "../bench/gan_cases.ts";
 import type { ClassifierPreset } from "../models/classifier.ts";
 import { Gpu } from "../gpu/gpu.ts";
@@ -63,6 +71,7 @@ const { values: args } = parseArgs({
     classifier: { type: "string", default: "tiny,paper" },
     "row-budget": { type: "string", default: "60" },
     budget: { type: "string", default: "540" },
+    profile: { type: "boolean", default: false },
   },
 });
 const seconds = (flag: "row-budget" | "budget") => {
@@ -143,8 +152,27 @@ function addWholeStep(c: GanCase | ClassifierCase): void {
   }
 }
 
-const gpu = await Gpu.create();
+const gpu = await Gpu.create({ timestamps: args.profile });
 console.log(`adapter: ${gpu.adapter.description} (fallback: ${gpu.adapter.isFallbackAdapter})`);
+if (args.profile) {
+  const profiles: StepProfile[] = [];
+  for (const c of [...gans, ...classifiers]) {
+    if ("preset" in c) {
+      const { step, dispose } = classifierStepper(gpu, c);
+      profiles.push(await profileStep(gpu, c.op, classifierShape(c), step));
+      dispose();
+    } else {
+      profiles.push(await profileStep(gpu, c.op, ganShape(c), ganStepper(gpu, c).step));
+    }
+    console.log("\n" + profileTable(profiles.at(-1)!));
+  }
+  if (args.out) {
+    const doc = { adapter: gpu.adapter, date: new Date().toISOString(), deno: Deno.version.deno, profiles };
+    await writeFileAtomic(args.out, JSON.stringify(doc, null, 2) + "\n");
+    console.log(`wrote ${args.out}`);
+  }
+  Deno.exit(0);
+}
 const rows: BenchRow[] = [];
 const progress = (r: BenchRow) => {
   rows.push(r);

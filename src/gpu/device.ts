@@ -31,6 +31,8 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** "compatibility" for browsers that only give an adapter in compatibility mode (ANGLE/GL). */
   featureLevel?: "core" | "compatibility";
+  /** Ask for the `timestamp-query` feature (for {@linkcode KernelProfiler}); an error names it when absent. */
+  timestamps?: boolean;
 }
 
 /** Thrown when no WebGPU adapter can be had; the message says what to do. */
@@ -99,6 +101,16 @@ export async function requestDevice(
     features: [...adapter.features].map(String).sort(),
     runtime: runtimeName(),
   };
-  const device = await adapter.requestDevice({ requiredLimits });
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (opts.timestamps) {
+    if (!adapter.features.has("timestamp-query")) {
+      throw new Error(
+        `the adapter ${report.description} has no 'timestamp-query' feature, which per-kernel profiling needs; ` +
+          `profile on another adapter, or leave profiling off`,
+      );
+    }
+    requiredFeatures.push("timestamp-query");
+  }
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return { device, report };
 }

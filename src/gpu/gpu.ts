@@ -17,6 +17,7 @@
 
 import { type AdapterReport, type DeviceOptions, requestDevice } from "./device.ts";
 import { ceilDiv, type Kernel, kernelKey } from "./kernel.ts";
+import type { KernelProfiler } from "./profiler.ts";
 import { numel, Tensor } from "./tensor.ts";
 
 const USAGE_STORAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
@@ -55,10 +56,13 @@ export class Recorder {
     if (grid[0] === 0 || grid[1] === 0 || grid[2] === 0) return;
     const { pipeline, key } = this.gpu.pipeline(kernel);
     const bg = this.gpu.bindGroup(pipeline, key, bindings, kernel);
-    const p = this.computePass();
+    const slot = this.gpu.profiler?.slot(kernel.name);
+    if (slot) this.endPass();
+    const p = slot ? this.encoder.beginComputePass({ timestampWrites: slot }) : this.computePass();
     p.setPipeline(pipeline);
     p.setBindGroup(0, bg);
     p.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (slot) p.end();
     this.dispatches++;
   }
   /** Sets a tensor to zero (a cheap command-encoder clear, outside the compute pass). */
@@ -95,6 +99,8 @@ export class Gpu {
   private readonly writable = new Map<string, Set<number>>();
   private bufferIds = new WeakMap<object, number>();
   private nextBufferId = 1;
+  /** While set, every dispatch is timed on its own (see src/gpu/profiler.ts). */
+  profiler: KernelProfiler | null = null;
   /** Number of pipelines compiled so far (a training step after the first must add none). */
   pipelinesCreated = 0;
   /** Number of storage buffers created so far (a training step after the first must add none). */

@@ -43,11 +43,11 @@ export function mbstdSavedShape(n: number, group?: number): [number, number] {
 
 const EW = 64;
 
-function statKernel(wg: number): Kernel {
+function statKernel(wg: number, g: number): Kernel {
   return {
-    name: `mbstd_stat.wg${wg}`,
+    name: `mbstd_stat.wg${wg}.g${g}`,
     code: WGSL.mbstd_stat,
-    constants: { WG: wg, EPS: MBSTD_EPS },
+    constants: { WG: wg, G: g, EPS: MBSTD_EPS },
     workgroupSize: [wg, 1, 1],
   };
 }
@@ -94,8 +94,8 @@ export function minibatchStdForward(
   const g = mbstdGroupSize(n, opts.groupSize), m = n / g;
   checkShapes("minibatchStdForward", x, y, saved, g);
   rec.dispatch(
-    statKernel(reduceWorkgroup(opts.variant)),
-    [x, saved, rec.gpu.uniform([g, m, c * s])],
+    statKernel(reduceWorkgroup(opts.variant), g),
+    [x, saved, rec.gpu.uniform([m, c * s])],
     grid1d(m),
   );
   const total = y.size;
