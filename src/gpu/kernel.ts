@@ -62,3 +62,18 @@ export function grid1d(groups: number): [number, number, number] {
   const y = ceilDiv(groups, MAX_GROUPS_PER_DIM);
   return [ceilDiv(groups, y), y, 1];
 }
+
+/**
+ * Loop iterations one invocation may run on Mesa's llvmpipe: every loop counts against one limiter per
+ * invocation (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS, 65535), and a loop that reaches it stops silently, with
+ * no error, leaving the rest of the invocation's work undone (measured: a 70,000-iteration loop ran 65,535
+ * times; two nested loops of 2 x 40,000 ran 65,533). Real GPUs have no such cap, so a kernel that exceeds it
+ * is right on a GPU and wrong on the CPU adapter. Kernels whose per-invocation loops grow with the batch
+ * split the work (e.g. bn_relu_fwd_lanes) once {@linkcode loopsFit} says they would not fit.
+ */
+export const LOOP_ITERATION_CAP = 65535;
+
+/** Whether `iterations` loop iterations of one invocation stay under {@linkcode LOOP_ITERATION_CAP}, with a margin. */
+export function loopsFit(iterations: number): boolean {
+  return iterations <= LOOP_ITERATION_CAP - 1024;
+}

@@ -16,7 +16,7 @@
 
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
-import { grid1d, type Kernel } from "../gpu/kernel.ts";
+import { grid1d, type Kernel, loopsFit } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { ncs } from "./activation.ts";
 import { unusedWritable } from "./pixel_norm.ts";
@@ -32,21 +32,71 @@ import {
 /** Channels per workgroup: one invocation per channel (8 = the lanes of an AVX2 register on llvmpipe). */
 const WG = 8;
 
-function fwdKernel(training: boolean, eps: number, momentum: number, pool: boolean): Kernel {
+/** Lanes a channel of the `_lanes` kernels may get (one workgroup a channel; powers of two). */
+const LANES = [8, 16, 32, 64, 128, 256];
+
+/**
+ * How a BN+ReLU kernel covers a channel: one invocation (lanes 0: bn_relu_fwd / bn_relu_bwd, WG channels a
+ * workgroup), or, when that invocation's loops would pass llvmpipe's cap ({@linkcode loopsFit}), a
+ * workgroup of `lanes` invocations (bn_relu_*_lanes), the fewest that fit. `loops(l)` counts one
+ * invocation's loop iterations when l lanes share the channel.
+ */
+export function bnReluLanes(fn: string, loops: (lanes: number) => number): number {
+  if (loopsFit(loops(1))) return 0;
+  const lanes = LANES.find((l) => loopsFit(loops(l)));
+  if (lanes === undefined) {
+    throw new Error(
+      `${fn}: a channel holds too many values for one workgroup of ${LANES.at(-1)} invocations ` +
+        `(${loops(1)} loop iterations); use a smaller batch`,
+    );
+  }
+  return lanes;
+}
+
+/** Loop iterations of one forward invocation with `l` lanes a channel (the statistics, then the output). */
+export function bnReluFwdLoops(
+  l: number,
+  training: boolean,
+  pool: boolean,
+  n: number,
+  s: number,
+  h: number,
+  w: number,
+): number {
+  const per = (len: number) => Math.ceil(len / l);
+  const stats = training ? n * (1 + per(s)) + l : 0;
+  const out = pool ? n * (1 + (h >> 1) * (1 + per(w >> 1))) : n * (1 + per(s));
+  return stats + out;
+}
+
+/** Loop iterations of one backward invocation with `l` lanes a channel (two passes over (N, H, W)). */
+export function bnReluBwdLoops(l: number, n: number, h: number, w: number): number {
+  return 2 * n * (1 + h * (1 + Math.ceil(w / l))) + l;
+}
+
+function fwdKernel(training: boolean, eps: number, momentum: number, pool: boolean, lanes: number): Kernel {
+  const name = lanes ? "bn_relu_fwd_lanes" : "bn_relu_fwd";
   return {
-    name: `bn_relu_fwd${training ? "" : ".eval"}${pool ? ".pool" : ""}`,
-    code: WGSL.bn_relu_fwd,
-    constants: { WG, EPS: eps, MOMENTUM: momentum, TRAINING: training ? 1 : 0, POOL: pool ? 1 : 0 },
-    workgroupSize: [WG, 1, 1],
+    name: `${name}${training ? "" : ".eval"}${pool ? ".pool" : ""}${lanes ? `.l${lanes}` : ""}`,
+    code: WGSL[name],
+    constants: {
+      WG: lanes || WG,
+      EPS: eps,
+      MOMENTUM: momentum,
+      TRAINING: training ? 1 : 0,
+      POOL: pool ? 1 : 0,
+    },
+    workgroupSize: [lanes || WG, 1, 1],
   };
 }
 
-function bwdKernel(accumulate: boolean, pool: boolean): Kernel {
+function bwdKernel(accumulate: boolean, pool: boolean, lanes: number): Kernel {
+  const name = lanes ? "bn_relu_bwd_lanes" : "bn_relu_bwd";
   return {
-    name: `bn_relu_bwd${accumulate ? ".accum" : ""}${pool ? ".pool" : ""}`,
-    code: WGSL.bn_relu_bwd,
-    constants: { WG, ACCUM_DX: accumulate ? 1 : 0, POOL: pool ? 1 : 0 },
-    workgroupSize: [WG, 1, 1],
+    name: `${name}${accumulate ? ".accum" : ""}${pool ? ".pool" : ""}${lanes ? `.l${lanes}` : ""}`,
+    code: WGSL[name],
+    constants: { WG: lanes || WG, ACCUM_DX: accumulate ? 1 : 0, POOL: pool ? 1 : 0 },
+    workgroupSize: [lanes || WG, 1, 1],
   };
 }
 
@@ -111,10 +161,11 @@ export function bnReluForward(
       throw new Error(`${fn}: training mode needs a saved (2, ${c}) tensor`);
     }
   }
+  const lanes = bnReluLanes(fn, (l) => bnReluFwdLoops(l, opts.training, pool, n, s, h, w));
   rec.dispatch(
-    fwdKernel(opts.training, opts.eps ?? BN_EPS, opts.momentum ?? BN_MOMENTUM, pool),
+    fwdKernel(opts.training, opts.eps ?? BN_EPS, opts.momentum ?? BN_MOMENTUM, pool, lanes),
     [x, gamma, beta, r, saved ?? unusedWritable(rec.gpu), running, rec.gpu.uniform([n, c, s, xs, h, w])],
-    grid1d(Math.ceil(c / WG)),
+    grid1d(lanes ? c : Math.ceil(c / WG)),
   );
 }
 
@@ -151,10 +202,11 @@ export function bnReluBackward(
   if (dx.buffer === x.buffer || dx.buffer === dr.buffer) {
     throw new Error(`${fn}: dx must not share a buffer with x or dr`);
   }
+  const lanes = bnReluLanes(fn, (l) => bnReluBwdLoops(l, n, h, w));
   rec.dispatch(
-    bwdKernel(opts.accumulate ?? false, pool),
+    bwdKernel(opts.accumulate ?? false, pool, lanes),
     [x, dr, gamma, beta, saved, dx, dgamma, dbeta, rec.gpu.uniform([n, c, s, xs, dxs, h, w])],
-    grid1d(Math.ceil(c / WG)),
+    grid1d(lanes ? c : Math.ceil(c / WG)),
   );
 }
 
