@@ -13,7 +13,12 @@ import { assertClose, bnRunningStart as runningStart, dot, finiteDiff, rand, tes
 import { numel } from "../src/gpu/tensor.ts";
 
 // [32, 4, 32, 32]: 32,768 values a channel, past llvmpipe's loop cap for one invocation (the _lanes kernels)
-const SHAPES = [[4, 6, 9, 9], [1, 3, 5, 5], [3, 13, 16, 16], [8, 10], [32, 20, 1, 1], [2, 9, 2, 2], [32, 4, 32, 32]];
+const SHAPES = [[4, 6, 9, 9], [1, 3, 5, 5], [3, 13, 16, 16], [8, 10], [32, 20, 1, 1], [2, 9, 2, 2], [
+  32,
+  4,
+  32,
+  32,
+]];
 const TOL = { atol: 3e-5, rtol: 2e-4 };
 
 Deno.test("bn+relu GPU forward (train, eval) and backward equal the CPU reference and the unfused path", async () => {
