@@ -17,6 +17,7 @@
 
 import { type AdapterReport, type DeviceOptions, requestDevice } from "./device.ts";
 import { ceilDiv, type Kernel, kernelKey } from "./kernel.ts";
+import { instrumentLoops, type LoopAudit } from "./loop_audit.ts";
 import type { KernelProfiler } from "./profiler.ts";
 import { numel, Tensor } from "./tensor.ts";
 
@@ -61,6 +62,8 @@ export class Recorder {
     const p = slot ? this.encoder.beginComputePass({ timestampWrites: slot }) : this.computePass();
     p.setPipeline(pipeline);
     p.setBindGroup(0, bg);
+    const audited = this.gpu.loopAudit?.bindGroup(pipeline);
+    if (audited) p.setBindGroup(1, audited);
     p.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     if (slot) p.end();
     this.dispatches++;
@@ -99,6 +102,8 @@ export class Gpu {
   private readonly writable = new Map<string, Set<number>>();
   private bufferIds = new WeakMap<object, number>();
   private nextBufferId = 1;
+  /** While set, pipelines count their loop iterations (see src/gpu/loop_audit.ts); set it before recording. */
+  loopAudit: LoopAudit | null = null;
   /** While set, every dispatch is timed on its own (see src/gpu/profiler.ts). */
   profiler: KernelProfiler | null = null;
   /** Number of pipelines compiled so far (a training step after the first must add none). */
@@ -130,15 +135,22 @@ export class Gpu {
 
   /** The compute pipeline for a kernel, compiled once per cache key. */
   pipeline(kernel: Kernel): { pipeline: GPUComputePipeline; key: string } {
-    const key = kernelKey(kernel);
+    const audit = this.loopAudit;
+    const key = (audit ? "loop-audit|" : "") + kernelKey(kernel);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const module = this.device.createShaderModule({ label: kernel.name, code: kernel.code });
+      const counted = audit ? instrumentLoops(kernel.code) : null;
+      const code = counted ?? kernel.code;
+      const constants = counted
+        ? { ...kernel.constants, LOOP_AUDIT_SLOT: audit!.slot(key, kernel.name) }
+        : kernel.constants;
+      const module = this.device.createShaderModule({ label: kernel.name, code });
       pipeline = this.device.createComputePipeline({
         label: kernel.name,
         layout: "auto",
-        compute: { module, entryPoint: kernel.entryPoint ?? "main", constants: kernel.constants },
+        compute: { module, entryPoint: kernel.entryPoint ?? "main", constants },
       });
+      audit?.compiled(pipeline, counted !== null);
       this.pipelines.set(key, pipeline);
       this.pipelinesCreated++;
     }
