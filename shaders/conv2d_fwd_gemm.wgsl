@@ -16,13 +16,17 @@
 //             w[4c4 .. 4c4 + 3, r / K^2, tap r % K^2] for rows r = (ci, kh, kw), zero past Cout;
 //           2 b (Cout) read (HAS_BIAS = 0 ignores it); 3 y (N, Cout, Ho, Wo) read_write; 4 uniform Params
 //             (total = nb*Ho*wq quads of this batch chunk, wq = ceil(Wo / 4) quads a row, n0 = the chunk's
-//             first image, cb = the block of 16 output channels).
+//             first image, cb = the block of CH output channels).
 // Dispatch: (gx, gy, 1): gx*gy >= ceil(total / (4 WG)) groups folded by grid1d (flat = x + y*nx); one
-//           dispatch per (batch chunk, 16 output channels).
+//           dispatch per (batch chunk, CH output channels).
 override WG: u32 = 64;
 override K: u32 = 3;
 override S: u32 = 1;
 override HAS_BIAS: u32 = 1u;
+// Output channels an invocation computes: 16, or 8 / 4 for convs with at most that many (half or a quarter of
+// the tile's FMAs and weight fetches: the classifier's growth-8 dense layers and the GAN's 8-channel 32 px
+// layers computed 8 zero channels of every 16 before).
+override CH: u32 = 16u;
 
 struct Params { cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32, cb: u32 }
 
@@ -76,6 +80,18 @@ fn chain(w: TapW, xs: ptr<function, Taps>, q: u32, acc: vec4<f32>) -> vec4<f32> 
   return t;
 }
 
+// The weights of one tap (row r of the packed weights) for the CH channels from texel c4 (4 channels a texel).
+fn tapWeights(c4: u32, r: u32) -> array<vec4<f32>, 4> {
+  var t = array<vec4<f32>, 4>();
+  t[0] = textureLoad(wt, vec2<u32>(c4, r));
+  if (CH > 4u) { t[1] = textureLoad(wt, vec2<u32>(c4 + 1u, r)); }
+  if (CH > 8u) {
+    t[2] = textureLoad(wt, vec2<u32>(c4 + 2u, r));
+    t[3] = textureLoad(wt, vec2<u32>(c4 + 3u, r));
+  }
+  return t;
+}
+
 // All K taps of one (ci, kh): wr = the weight row of tap 0; a0 .. a15 = the tile's rows (channels).
 fn taps(wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<function, Seg>,
         e3: ptr<function, Seg>,
@@ -85,40 +101,37 @@ fn taps(wr: u32, e0: ptr<function, Seg>, e1: ptr<function, Seg>, e2: ptr<functio
         a12: ptr<function, Row>, a13: ptr<function, Row>, a14: ptr<function, Row>, a15: ptr<function, Row>) {
   var xs: Taps;
   var w: TapsW;
-  let c4 = p.cb * 4u;
+  let c4 = p.cb * (CH / 4u);
   {
     xs[0] = Row(shift(e0, 0u), shift(e1, 0u), shift(e2, 0u), shift(e3, 0u));
-    w[0] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 0u)),
-      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 0u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 0u)));
+    w[0] = tapWeights(c4, wr + 0u);
   }
   if (K > 1u) {
     xs[1] = Row(shift(e0, 1u), shift(e1, 1u), shift(e2, 1u), shift(e3, 1u));
-    w[1] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 1u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 1u)),
-      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 1u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 1u)));
+    w[1] = tapWeights(c4, wr + 1u);
   }
   if (K > 2u) {
     xs[2] = Row(shift(e0, 2u), shift(e1, 2u), shift(e2, 2u), shift(e3, 2u));
-    w[2] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 2u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 2u)),
-      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 2u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 2u)));
+    w[2] = tapWeights(c4, wr + 2u);
   }
   if (K > 3u) {
     xs[3] = Row(shift(e0, 3u), shift(e1, 3u), shift(e2, 3u), shift(e3, 3u));
-    w[3] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 3u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 3u)),
-      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 3u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 3u)));
+    w[3] = tapWeights(c4, wr + 3u);
   }
   if (K > 4u) {
     xs[4] = Row(shift(e0, 4u), shift(e1, 4u), shift(e2, 4u), shift(e3, 4u));
-    w[4] = array<vec4<f32>, 4>(textureLoad(wt, vec2<u32>(c4, wr + 4u)), textureLoad(wt, vec2<u32>(c4 + 1u, wr + 4u)),
-      textureLoad(wt, vec2<u32>(c4 + 2u, wr + 4u)), textureLoad(wt, vec2<u32>(c4 + 3u, wr + 4u)));
+    w[4] = tapWeights(c4, wr + 4u);
   }
   fmaRowTaps(a0, TapW(w[0][0].x, w[1][0].x, w[2][0].x, w[3][0].x, w[4][0].x), &xs);
   fmaRowTaps(a1, TapW(w[0][0].y, w[1][0].y, w[2][0].y, w[3][0].y, w[4][0].y), &xs);
   fmaRowTaps(a2, TapW(w[0][0].z, w[1][0].z, w[2][0].z, w[3][0].z, w[4][0].z), &xs);
   fmaRowTaps(a3, TapW(w[0][0].w, w[1][0].w, w[2][0].w, w[3][0].w, w[4][0].w), &xs);
+  if (CH <= 4u) { return; }
   fmaRowTaps(a4, TapW(w[0][1].x, w[1][1].x, w[2][1].x, w[3][1].x, w[4][1].x), &xs);
   fmaRowTaps(a5, TapW(w[0][1].y, w[1][1].y, w[2][1].y, w[3][1].y, w[4][1].y), &xs);
   fmaRowTaps(a6, TapW(w[0][1].z, w[1][1].z, w[2][1].z, w[3][1].z, w[4][1].z), &xs);
   fmaRowTaps(a7, TapW(w[0][1].w, w[1][1].w, w[2][1].w, w[3][1].w, w[4][1].w), &xs);
+  if (CH <= 8u) { return; }
   fmaRowTaps(a8, TapW(w[0][2].x, w[1][2].x, w[2][2].x, w[3][2].x, w[4][2].x), &xs);
   fmaRowTaps(a9, TapW(w[0][2].y, w[1][2].y, w[2][2].y, w[3][2].y, w[4][2].y), &xs);
   fmaRowTaps(a10, TapW(w[0][2].z, w[1][2].z, w[2][2].z, w[3][2].z, w[4][2].z), &xs);
@@ -204,16 +217,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     r2 += p.hp;
     r3 += p.hp;
   }
-  let co = p.cb * 16u;
+  let co = p.cb * CH;
   let qs = array<vec3<u32>, 4>(q0, q1, q2, q3);
   putRow(co, g0, qs, a0);
   putRow(co + 1u, g0, qs, a1);
   putRow(co + 2u, g0, qs, a2);
   putRow(co + 3u, g0, qs, a3);
+  if (CH <= 4u) { return; }
   putRow(co + 4u, g0, qs, a4);
   putRow(co + 5u, g0, qs, a5);
   putRow(co + 6u, g0, qs, a6);
   putRow(co + 7u, g0, qs, a7);
+  if (CH <= 8u) { return; }
   putRow(co + 8u, g0, qs, a8);
   putRow(co + 9u, g0, qs, a9);
   putRow(co + 10u, g0, qs, a10);

@@ -15,9 +15,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * WG + lid;
   if (i >= p.total) { return; }
-  let j = i % p.w;
-  let r = (i / p.w) % p.h;
-  let plane = i / (p.w * p.h);
-  let base = (plane * p.ho + 2u * r) * p.wo + 2u * j;
+  let q = i / p.w; // plane * H + row: its 2x2 block starts at output row 2q (one division, not three)
+  let j = i - q * p.w;
+  let base = 2u * q * p.wo + 2u * j;
   dx[i] = dy[base] + dy[base + 1u] + dy[base + p.wo] + dy[base + p.wo + 1u];
 }

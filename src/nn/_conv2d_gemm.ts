@@ -90,6 +90,18 @@ function packImage(
   return view;
 }
 
+/**
+ * Output channels an invocation of conv2d_fwd_gemm computes: 16, or 4 / 8 when the conv has no more (one
+ * block; the weights stay packed in blocks of 16, of which it reads the first 1-2 texels).
+ */
+export function gemmChannels(cout: number): number {
+  if (!gemmOptions.narrow) return 16;
+  return cout <= 4 ? 4 : cout <= 8 ? 8 : 16;
+}
+
+/** `narrow: false` computes 16 channels an invocation whatever the conv's width (A/B timing). */
+export const gemmOptions = { narrow: true };
+
 /** Whether the gemm kernels handle this shape (stride 1-2, kernel up to 5, packed textures fit the device). */
 export function gemmSupports(gpu: Gpu, s: Conv2dShape, ho: number, wo: number): boolean {
   if (s.stride > 2 || s.k > 5) return false;
@@ -129,6 +141,7 @@ function gemm(
 ): void {
   const hp = (ho - 1) * stride + k;
   const wq = ceilDiv(wo, 4);
+  const ch = gemmChannels(cout);
   const wp4 = paddedTexels(wq, stride);
   const chunk = Math.min(n, imagesPerTexture(rec.gpu, cin, hp, wp4));
   const plane = hs * ws;
@@ -137,8 +150,8 @@ function gemm(
     const xt = packImage(rec, src, "x", nb * cin, hs, ws, hp, wp4, pad, d, n0 * cin * plane);
     const total = nb * ho * wq;
     const [gx, gy] = grid1d(ceilDiv(total, 4 * WG));
-    const kern = convKernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0 });
-    for (let cb = 0; cb < ceilDiv(cout, 16); cb++) {
+    const kern = convKernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0, CH: ch });
+    for (let cb = 0; cb < ceilDiv(cout, ch); cb++) {
       const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0, cb];
       rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);
     }

@@ -29,7 +29,12 @@ import {
 import { conv2dBackwardInputGemm, conv2dForwardGemm, gemmSupports } from "./_conv2d_gemm.ts";
 import { conv2dBackwardInputTiled, conv2dBackwardWeightTiled, conv2dForwardTiled } from "./_conv2d_tiled.ts";
 import { matmul, matmulBias, matmulPlanes, matmulPlanesFits, preferTiled } from "./matmul.ts";
-import { convT2dBackwardWeight, convT2dBlockedFits, type ConvT2dShape } from "./conv_transpose2d.ts";
+import {
+  convT2dBackwardWeight,
+  convT2dBlockedFits,
+  convT2dForward,
+  type ConvT2dShape,
+} from "./conv_transpose2d.ts";
 
 /** Real GPUs want workgroup shared-memory tiling; llvmpipe and SwiftShader want register blocking. */
 function useTiled(rec: Recorder, variant: ConvVariant): boolean {
@@ -147,6 +152,12 @@ function pointwiseOnPixels(s: Conv2dShape): boolean {
  */
 export const pointwiseOptions = { maxPixels: 64 };
 
+/**
+ * Smallest dy (values) whose stride-2 input gradient runs as the transposed conv's forward
+ * (see transposedInputGrad); Infinity keeps every one on conv2d_bwd_input_blocked (A/B timing).
+ */
+export const inputGradOptions = { transposedFrom: 65536 };
+
 /** Pixels an image when this conv runs through {@linkcode matmulPlanes}, else 0. */
 function pointwisePlanes(rec: Recorder, s: Conv2dShape, n: number, k: number): number {
   const p = s.h * s.w;
@@ -210,6 +221,10 @@ export function conv2dBackwardInput(
     // dx (N, Cin, P) = rows (n, p) of dy times w
     return matmulPlanes(rec, dy, w, null, dx, { m: s.n * planes, n: s.cin, k: s.cout }, planes);
   }
+  // at stride 2 the input gradient is the transposed conv of dy with the same weights, whose blocked kernel
+  // skips the taps the stride zeroes; on larger tensors it beat conv2d_bwd_input_blocked
+  const t = variant === "naive" ? null : transposedInputGrad(rec, s, ho, wo);
+  if (t) return convT2dForward(rec, dy, w, null, dx, t, "blocked");
   // at stride 2 the gemm kernel multiplies the zero-dilated dy (3/4 zeros): the blocked one is ~1.8x faster
   const blocked = blockedSupports(rec.gpu, s);
   if (variant !== "naive" && gemmSupports(rec.gpu, s, ho, wo) && (s.stride === 1 || !blocked)) {
@@ -269,6 +284,22 @@ export function conv2dBackwardWeight(
  */
 function transposedWeightGrad(rec: Recorder, s: Conv2dShape, ho: number, wo: number): ConvT2dShape | null {
   if (Math.min(s.cin, s.cout) < 16) return null;
+  if ((ho - 1) * s.stride - 2 * s.pad + s.k !== s.h || (wo - 1) * s.stride - 2 * s.pad + s.k !== s.w) {
+    return null;
+  }
+  const t = { n: s.n, cin: s.cout, h: ho, w: wo, cout: s.cin, k: s.k, stride: s.stride, pad: s.pad };
+  return convT2dBlockedFits(rec, t, s.h, s.w) ? t : null;
+}
+
+/**
+ * The stride-2 input gradient as a transposed conv (dy (N, Cout, Ho, Wo) with w (Cout, Cin, K, K), which is
+ * the transposed conv's (in, out, K, K) layout), when its output is exactly (H, W), its blocked kernel fits,
+ * and dy holds at least 65,536 values: llvmpipe, D's 4x4 stride-2 convs, ms a call (conv2d_bwd_input_blocked
+ * -> conv_t2d_fwd_blocked): (16, 16, 16, 16) -> (16, 8, 32, 32) 4.3 -> 2.6, (32, 32, 32, 32) -> 64 px 44 ->
+ * 18, (32, 128, 8, 8) 22.5 -> 11.7; smaller dy were 15-60 % slower ((16, 64, 4, 4) 1.35 -> 2.2).
+ */
+function transposedInputGrad(rec: Recorder, s: Conv2dShape, ho: number, wo: number): ConvT2dShape | null {
+  if (s.stride !== 2 || s.n * s.cout * ho * wo < inputGradOptions.transposedFrom) return null;
   if ((ho - 1) * s.stride - 2 * s.pad + s.k !== s.h || (wo - 1) * s.stride - 2 * s.pad + s.k !== s.w) {
     return null;
   }

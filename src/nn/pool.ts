@@ -35,7 +35,7 @@ function expectShape(fn: string, name: string, t: Tensor, shape: readonly number
   }
 }
 
-/** Records one 1-D dispatch over `dst`; (h, w) are the full-resolution and (ho, wo) the half sizes. */
+/** Records one 1-D dispatch over `total` values (default: `dst`'s); (h, w) are the full-resolution and (ho, wo) the half sizes. */
 function dispatch(
   rec: Recorder,
   k: Kernel,
@@ -45,9 +45,9 @@ function dispatch(
   w: number,
   ho: number,
   wo: number,
+  total = dst.size, // invocations: one per output, or per input (upsample2_fwd)
 ) {
   if (src.buffer === dst.buffer) throw new Error(`${k.name}: output must not share a buffer with the input`);
-  const total = dst.size;
   rec.dispatch(k, [src, dst, rec.gpu.uniform([total, h, w, ho, wo])], grid1d(Math.ceil(total / WG)));
 }
 
@@ -71,7 +71,7 @@ export function avgPool2Backward(rec: Recorder, dy: Tensor, dx: Tensor /* (N, C,
 export function upsample2Forward(rec: Recorder, x: Tensor, y: Tensor): void {
   const [n, c, h, w] = nchw("upsample2Forward", "x", x);
   expectShape("upsample2Forward", "y", y, [n, c, 2 * h, 2 * w]);
-  dispatch(rec, KERNELS.upsample2_fwd, x, y, h, w, 2 * h, 2 * w);
+  dispatch(rec, KERNELS.upsample2_fwd, x, y, h, w, 2 * h, 2 * w, x.size);
 }
 
 /** dx (N, C, H, W) = gradient of {@linkcode upsample2Forward} for dy (N, C, 2H, 2W) (written). */
