@@ -28,10 +28,11 @@ const bwdKernel: Kernel = {
   workgroupSize: [WG, 1, 1],
 };
 
-function sliceKernel(toSlice: boolean): Kernel {
+function sliceKernel(toSlice: boolean, vec4: boolean): Kernel {
+  const name = vec4 ? "channel_slice_vec4" : "channel_slice";
   return {
-    name: `channel_slice${toSlice ? "" : ".read"}`,
-    code: WGSL.channel_slice,
+    name: `${name}${toSlice ? "" : ".read"}`,
+    code: WGSL[name],
     constants: { WG, TO_SLICE: toSlice ? 1 : 0 },
     workgroupSize: [WG, 1, 1],
   };
@@ -75,26 +76,35 @@ export function concatBackward(
   rec.dispatch(bwdKernel, [dy, da, db, rec.gpu.uniform([total, ca, cb])], grid1d(Math.ceil(total / WG)));
 }
 
-/** Uniform of a channel-slice copy; throws unless a fits channels [c0, c0 + C) of b. */
-function sliceParams(fn: string, a: Tensor, b: Tensor, c0: number): number[] {
+/**
+ * Records a channel-slice copy (TO_SLICE: a into b's channels [c0, c0 + C), else out of them); throws unless
+ * a fits there.
+ */
+function slice(rec: Recorder, fn: string, a: Tensor, b: Tensor, c0: number, toSlice: boolean): void {
   const [n, c, s] = ncs(a.shape), [bn, bc, bs] = ncs(b.shape);
   if (bn !== n || bs !== s || !Number.isInteger(c0) || c0 < 0 || c0 + c > bc) {
     throw new Error(`${fn}: (${a.shape}) does not fit channels ${c0}..${c0 + c} of (${b.shape})`);
   }
   if (a.buffer === b.buffer) throw new Error(`${fn}: the two tensors must be different buffers`);
-  return [n * c * s, c * s, bc * s, c0 * s];
+  const q = s % 4 === 0 ? 4 : 1; // values a lane
+  const cs = (c * s) / q;
+  rec.dispatch(
+    sliceKernel(toSlice, q === 4),
+    toSlice
+      ? [a, b, rec.gpu.uniform([cs, (bc * s) / q, (c0 * s) / q])]
+      : [b, a, rec.gpu.uniform([cs, (bc * s) / q, (c0 * s) / q])],
+    [Math.ceil(cs / WG), n, 1],
+  );
 }
 
 /** b[:, c0 : c0 + C] = a: a (N, C, ...) into channels [c0, c0 + C) of b (N, C', ...). */
 export function writeChannels(rec: Recorder, a: Tensor, b: Tensor, c0: number): void {
-  const p = sliceParams("writeChannels", a, b, c0);
-  rec.dispatch(sliceKernel(true), [a, b, rec.gpu.uniform(p)], grid1d(Math.ceil(p[0] / WG)));
+  slice(rec, "writeChannels", a, b, c0, true);
 }
 
 /** a = b[:, c0 : c0 + C]: channels [c0, c0 + C) of b (N, C', ...) into a (N, C, ...). */
 export function readChannels(rec: Recorder, b: Tensor, c0: number, a: Tensor): void {
-  const p = sliceParams("readChannels", a, b, c0);
-  rec.dispatch(sliceKernel(false), [b, a, rec.gpu.uniform(p)], grid1d(Math.ceil(p[0] / WG)));
+  slice(rec, "readChannels", a, b, c0, false);
 }
 
 // ---------------------------------------------------------------- CPU reference
