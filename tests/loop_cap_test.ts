@@ -51,11 +51,15 @@ Deno.test("llvmpipe stops an invocation's loops after 65535 iterations (other ad
 });
 
 Deno.test("BN+ReLU kernels keep one invocation's loops under the cap", () => {
-  // (batch, H, W, pool) as the classifier runs them: its stem at batch 32 and 32 px needs the lanes form
-  const stemBwd = bnReluLanes("t", (l) => bnReluBwdLoops(l, 32, 32, 32));
-  assertEquals(stemBwd, 8);
-  assert(!loopsFit(bnReluBwdLoops(1, 32, 32, 32)), "one invocation a channel would pass the cap");
-  assert(loopsFit(bnReluBwdLoops(stemBwd, 32, 32, 32)));
+  // the classifier's pooled stem at batch 32: per pixel one invocation would pass the cap, window by window it
+  // fits; at 64 px it takes the lanes form
+  assert(!loopsFit(bnReluBwdLoops(1, 32, 32, 32)), "one invocation a channel, per pixel, would pass the cap");
+  assertEquals(bnReluLanes("t", (l) => bnReluBwdLoops(l, 32, 32, 32, true)), 0);
+  const stem64 = bnReluLanes("t", (l) => bnReluBwdLoops(l, 32, 64, 64, true));
+  assertEquals(stem64, 8);
+  assert(loopsFit(bnReluBwdLoops(stem64, 32, 64, 64, true)));
+  // unpooled at 32x32 x 32: lanes
+  assertEquals(bnReluLanes("t", (l) => bnReluBwdLoops(l, 32, 1, 1024)), 8);
   // a dense block at 16x16: one invocation a channel fits, and keeps the faster kernel
   assertEquals(bnReluLanes("t", (l) => bnReluBwdLoops(l, 32, 1, 256)), 0);
   assertEquals(bnReluLanes("t", (l) => bnReluFwdLoops(l, true, true, 32, 1024, 32, 32)), 0);

@@ -69,8 +69,15 @@ export function bnReluFwdLoops(
   return stats + out;
 }
 
-/** Loop iterations of one backward invocation with `l` lanes a channel (two passes over (N, H, W)). */
-export function bnReluBwdLoops(l: number, n: number, h: number, w: number): number {
+/**
+ * Loop iterations of one backward invocation with `l` lanes a channel: two passes over (N, H, W), or, pooled
+ * with one lane (bn_relu_bwd), over the 2x2 windows plus the dropped odd last column and row.
+ */
+export function bnReluBwdLoops(l: number, n: number, h: number, w: number, pool = false): number {
+  if (pool && l === 1) {
+    const ho = h >> 1, wo = w >> 1;
+    return n * (1 + ho * (1 + wo)) + n * (1 + ho * (1 + wo + 2) + w);
+  }
   return 2 * n * (1 + h * (1 + Math.ceil(w / l))) + l;
 }
 
@@ -202,7 +209,7 @@ export function bnReluBackward(
   if (dx.buffer === x.buffer || dx.buffer === dr.buffer) {
     throw new Error(`${fn}: dx must not share a buffer with x or dr`);
   }
-  const lanes = bnReluLanes(fn, (l) => bnReluBwdLoops(l, n, h, w));
+  const lanes = bnReluLanes(fn, (l) => bnReluBwdLoops(l, n, h, w, pool));
   rec.dispatch(
     bwdKernel(opts.accumulate ?? false, pool, lanes),
     [x, dr, gamma, beta, saved, dx, dgamma, dbeta, rec.gpu.uniform([n, c, s, xs, dxs, h, w])],
