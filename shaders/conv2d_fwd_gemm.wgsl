@@ -1,4 +1,4 @@
-// conv2d_fwd_gemm: y = conv2d(x, w) + b as an implicit GEMM tuned for llvmpipe (also runs the input gradient:
+// conv2d_fwd_gemm: y = conv2d(x, w) + b (then optionally leaky ReLU) as an implicit GEMM tuned for llvmpipe (also runs the input gradient:
 // a stride-1 conv of the zero-dilated, padded dy with flipped weights). Each invocation keeps 16 output
 // channels x 16 output pixels in registers (16 rows of 4 vec4s: 4 quads of 4 consecutive pixels along a row;
 // the quads are consecutive in the flat (n, oy, quad) order, so narrow images waste nothing). x comes
@@ -27,6 +27,10 @@ override HAS_BIAS: u32 = 1u;
 // the tile's FMAs and weight fetches: the classifier's growth-8 dense layers and the GAN's 8-channel 32 px
 // layers computed 8 zero channels of every 16 before).
 override CH: u32 = 16u;
+// LEAKY = 1 applies the leaky ReLU (slope SLOPE) after the bias, as bias_act_fwd would in a pass of its own
+// (the discriminator's conv + leaky pairs: one pass over the activations less).
+override LEAKY: u32 = 0u;
+override SLOPE: f32 = 0.2;
 
 struct Params { cin: u32, cout: u32, ho: u32, wo: u32, wq: u32, hp: u32, wp4: u32, total: u32, n0: u32, cb: u32 }
 
@@ -153,6 +157,7 @@ fn put(co: u32, g: u32, q: vec3<u32>, v: vec4<f32>) {
   if (co >= p.cout || g >= p.total) { return; }
   var o = v;
   if (HAS_BIAS == 1u) { o += vec4<f32>(b[co]); }
+  if (LEAKY == 1u) { o = select(o * SLOPE, o, o > vec4<f32>(0.0)); }
   let base = (((p.n0 + q.x) * p.cout + co) * p.ho + q.y) * p.wo;
   let ox = q.z * 4u;
   y[base + ox] = o.x;

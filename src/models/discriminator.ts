@@ -192,10 +192,10 @@ export function trunkEnd(
     convs.push(new MbStd(gpu, [n, c0, 4, 4], mbstdGroup));
     c++;
   }
+  // conv + leaky as one layer: the conv's kernel applies the activation where it can
   convs.push(
-    new Conv(gpu, final, { n, cin: c, h: 4, w: 4, cout: c0, k: 3, stride: 1, pad: 1 }, true, variant),
+    new Conv(gpu, final, { n, cin: c, h: 4, w: 4, cout: c0, k: 3, stride: 1, pad: 1 }, true, variant, true),
   );
-  convs.push(new Act(gpu, [n, c0, 4, 4], "leaky_relu"));
   return { convs, fc: new Linear(gpu, fc, n, true, variant), act: new Act(gpu, [n, f], "leaky_relu") };
 }
 
@@ -213,17 +213,23 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
       { n, cin: cfg.imageChannels, h: R, w: R, cout: ch[ch.length - 1], k: 1, stride: 1, pad: 0 },
       inputGrad,
       v,
+      true,
     );
     this.dx = first.dx;
-    this.trunk.push(first, new Act(gpu, [n, ch[ch.length - 1], R, R], "leaky_relu"));
+    this.trunk.push(first);
     let h = R;
     d.blocks.forEach((blk, j) => {
       const i = ch.length - 1 - j;
       this.trunk.push(
-        new Conv(gpu, blk.a, { n, cin: ch[i], h, w: h, cout: ch[i], k: 3, stride: 1, pad: 1 }, true, v),
-        new Act(gpu, [n, ch[i], h, h], "leaky_relu"),
-        new Conv(gpu, blk.b, { n, cin: ch[i], h, w: h, cout: ch[i - 1], k: 4, stride: 2, pad: 1 }, true, v),
-        new Act(gpu, [n, ch[i - 1], h / 2, h / 2], "leaky_relu"),
+        new Conv(gpu, blk.a, { n, cin: ch[i], h, w: h, cout: ch[i], k: 3, stride: 1, pad: 1 }, true, v, true),
+        new Conv(
+          gpu,
+          blk.b,
+          { n, cin: ch[i], h, w: h, cout: ch[i - 1], k: 4, stride: 2, pad: 1 },
+          true,
+          v,
+          true,
+        ),
       );
       h /= 2;
     });

@@ -20,6 +20,7 @@ import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
   conv2dForward,
+  conv2dFusesLeaky,
   conv2dOutputSize,
   type Conv2dShape,
 } from "../nn/conv2d.ts";
@@ -171,13 +172,22 @@ function alloc(gpu: Gpu, shape: number[], yes = true): Tensor | null {
   return yes ? gpu.tensor(shape) : null;
 }
 
-/** 2-D convolution (with optional bias and spectral norm through its {@linkcode Weight}). */
+/**
+ * 2-D convolution (with optional bias and spectral norm through its {@linkcode Weight}), optionally followed
+ * by a leaky ReLU (`leaky`): y is then the activation, applied in the conv's output pass where the kernel
+ * allows ({@linkcode conv2dFusesLeaky}; the discriminator's conv + leaky pairs), else in a pass of its own.
+ */
 export class Conv implements Layer {
   readonly y: Tensor; // (N, Cout, Ho, Wo)
   /** Input gradient written by the backward (null when built without one). */
   readonly dx: Tensor | null; // (N, Cin, H, W)
   /** The convolution's shape. */
   readonly shape: Conv2dShape;
+  /** Leaky: the conv's output before the activation when the kernel cannot fuse it, else null. */
+  private readonly pre: Tensor | null;
+  /** Leaky: the gradient of the conv's output. */
+  private readonly dpre: Tensor | null;
+  private readonly fused: boolean;
   private x!: Tensor;
   /** Allocates the tensors for one batch shape (parameters come from the weights). */
   constructor(
@@ -186,22 +196,33 @@ export class Conv implements Layer {
     s: Conv2dShape,
     inputGrad: boolean,
     readonly variant: Variant,
+    readonly leaky = false,
   ) {
     this.shape = s;
     const [ho, wo] = conv2dOutputSize(s);
     this.y = gpu.tensor([s.n, s.cout, ho, wo]);
     this.dx = alloc(gpu, [s.n, s.cin, s.h, s.w], inputGrad);
+    this.fused = leaky && conv2dFusesLeaky(gpu, s, variant);
+    this.pre = alloc(gpu, [s.n, s.cout, ho, wo], leaky && !this.fused);
+    this.dpre = alloc(gpu, [s.n, s.cout, ho, wo], leaky);
   }
   forward(rec: Recorder, x: Tensor): Tensor {
     this.x = x;
-    conv2dForward(rec, x, this.w.value, this.w.bias?.value ?? null, this.y, this.shape, this.variant);
+    const b = this.w.bias?.value ?? null;
+    conv2dForward(rec, x, this.w.value, b, this.pre ?? this.y, this.shape, this.variant, this.fused);
+    if (this.pre) biasActForward(rec, this.pre, null, this.y, "leaky_relu");
     return this.y;
   }
   backward(rec: Recorder, dy: Tensor, params: boolean): Tensor | null {
-    if (params) {
-      conv2dBackwardWeight(rec, this.x, dy, this.w.grad, this.w.bias?.grad ?? null, this.shape, this.variant);
+    let g = dy;
+    if (this.dpre) {
+      biasActBackward(rec, dy, this.y, this.dpre, null, "leaky_relu");
+      g = this.dpre;
     }
-    if (this.dx) conv2dBackwardInput(rec, dy, this.w.value, this.dx, this.shape, this.variant);
+    if (params) {
+      conv2dBackwardWeight(rec, this.x, g, this.w.grad, this.w.bias?.grad ?? null, this.shape, this.variant);
+    }
+    if (this.dx) conv2dBackwardInput(rec, g, this.w.value, this.dx, this.shape, this.variant);
     return this.dx;
   }
 }

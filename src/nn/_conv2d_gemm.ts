@@ -16,6 +16,7 @@ import { ceilDiv, grid1d, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import { scratchTexture } from "../gpu/scratch.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { convKernel, packWeights } from "./_conv2d_blocked.ts";
+import { LEAKY_SLOPE } from "./activation.ts";
 import type { Conv2dShape } from "./conv2d.ts";
 
 const WG = 64;
@@ -138,6 +139,7 @@ function gemm(
   stride: number,
   pad: number,
   d: number,
+  leaky = false,
 ): void {
   const hp = (ho - 1) * stride + k;
   const wq = ceilDiv(wo, 4);
@@ -150,7 +152,8 @@ function gemm(
     const xt = packImage(rec, src, "x", nb * cin, hs, ws, hp, wp4, pad, d, n0 * cin * plane);
     const total = nb * ho * wq;
     const [gx, gy] = grid1d(ceilDiv(total, 4 * WG));
-    const kern = convKernel("conv2d_fwd_gemm", { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0, CH: ch });
+    const consts = { WG, K: k, S: stride, HAS_BIAS: b ? 1 : 0, CH: ch };
+    const kern = convKernel("conv2d_fwd_gemm", leaky ? { ...consts, LEAKY: 1, SLOPE: LEAKY_SLOPE } : consts);
     for (let cb = 0; cb < ceilDiv(cout, ch); cb++) {
       const u = [cin, cout, ho, wo, wq, hp, wp4, total, n0, cb];
       rec.dispatch(kern, [xt, wt, b ?? src, y, rec.gpu.uniform(u)], [gx, gy, 1]);
@@ -168,12 +171,13 @@ export function conv2dForwardGemm(
   s: Conv2dShape,
   ho: number,
   wo: number,
+  leaky = false,
 ): void {
   const kk = s.k * s.k;
   // row (ci, kh, kw), column co; whole blocks of 16 channels, zero padded
   const texW = ceilDiv(s.cout, 16) * 4;
   const wt = packWeights(rec, w, "gemm_fwd_w", s.cin * kk, s.cout, texW, 0x7fffffff, 0, 1, s.cin * kk);
-  gemm(rec, x, wt, b, y, s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, 1);
+  gemm(rec, x, wt, b, y, s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, 1, leaky);
 }
 
 /**

@@ -17,7 +17,7 @@
 
 import { channelSumAccumulate } from "./activation.ts";
 import { WGSL } from "../gpu/_shaders.generated.ts";
-import type { Recorder } from "../gpu/gpu.ts";
+import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { grid1d, type Kernel } from "../gpu/kernel.ts";
 import { assertDistinct, type Tensor } from "../gpu/tensor.ts";
 import {
@@ -165,7 +165,24 @@ function pointwisePlanes(rec: Recorder, s: Conv2dShape, n: number, k: number): n
   return matmulPlanesFits(rec.gpu, s.n * p, n, k) ? p : 0;
 }
 
-/** y = conv2d(x, w) + b. x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo). */
+/**
+ * Whether {@linkcode conv2dForward} can apply a leaky ReLU in its output pass (`leaky: true`): on the gemm
+ * kernel, which CPU adapters run for convs other than 1x1 convs of small images. Elsewhere the caller applies
+ * it in a pass of its own (biasActForward).
+ */
+export function conv2dFusesLeaky(gpu: Gpu, s: Conv2dShape, variant: ConvVariant = "auto"): boolean {
+  if (variant === "naive" || variant === "tiled" || (variant === "auto" && preferTiled(gpu))) return false;
+  if (pointwiseOnPixels(s)) return false;
+  const p = s.h * s.w;
+  if (s.k === 1 && s.stride === 1 && s.pad === 0 && p >= 2 && p <= pointwiseOptions.maxPixels) return false;
+  const [ho, wo] = conv2dOutputSize(s);
+  return gemmSupports(gpu, s, ho, wo);
+}
+
+/**
+ * y = conv2d(x, w) + b, with `leaky` then a leaky ReLU (only where {@linkcode conv2dFusesLeaky}; throws
+ * elsewhere). x (N, Cin, H, W), w (Cout, Cin, K, K), b (Cout) or null, y (N, Cout, Ho, Wo).
+ */
 export function conv2dForward(
   rec: Recorder,
   x: Tensor,
@@ -174,9 +191,16 @@ export function conv2dForward(
   y: Tensor,
   s: Conv2dShape,
   variant: ConvVariant = "auto",
+  leaky = false,
 ): void {
   const [ho, wo] = checkConv2d("conv2dForward", s, { x, w, b, y });
   assertDistinct("conv2dForward", [y], [x, w, b]);
+  if (leaky) {
+    if (!conv2dFusesLeaky(rec.gpu, s, variant)) {
+      throw new Error("conv2dForward: this conv's kernel cannot apply the leaky ReLU (see conv2dFusesLeaky)");
+    }
+    return conv2dForwardGemm(rec, x, w, b, y, s, ho, wo, true);
+  }
   if (useTiled(rec, variant) && conv2dForwardTiled(rec, x, w, b, y, s)) return;
   if (variant !== "naive" && pointwiseOnPixels(s)) {
     // y (N, Cout) = x (N, Cin) w^T (w stored (Cout, Cin))
