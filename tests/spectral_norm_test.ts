@@ -1,5 +1,7 @@
 import type { NormVariant } from "../src/nn/batch_norm.ts";
 import {
+  snFused,
+  snOptions,
   spectralNormBackward,
   spectralNormBackwardRef,
   spectralNormForward,
@@ -7,6 +9,7 @@ import {
   spectralNormInitU,
   spectralNormState,
 } from "../src/nn/spectral_norm.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { Rng } from "../src/util/rng.ts";
 import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
 
@@ -169,5 +172,39 @@ Deno.test("spectral norm CPU backward equals finite differences (u, v fixed)", (
       { atol: 1e-6, rtol: 1e-5 },
       `fd ${out}x${inn}`,
     );
+  }
+});
+
+Deno.test("spectral norm's one-dispatch forward gives the five-dispatch path's bits; big weights keep five", async () => {
+  const gpu = await testGpu();
+  assert(snFused("auto", 64, 576) && snFused("blocked", 8, 72), "the GAN discriminators' weights are fused");
+  assert(!snFused("naive", 64, 576), "naive keeps the separate kernels");
+  assert(!snFused("auto", 512, 4608), "a DenseNet-sized weight is too big for one workgroup");
+  for (const shape of [[8, 1, 3, 3], [64, 64, 3, 3], [33, 6], [5, 7]]) {
+    const [out, inn] = [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
+    const wh = rand(out * inn, 131, -1, 1);
+    const run = async (fused: boolean) => {
+      snOptions.fused = fused;
+      try {
+        const w = gpu.tensor(shape, wh), wsn = gpu.tensor(shape), st = spectralNormState(gpu, shape, 9);
+        gpu.run((rec) => {
+          for (let i = 0; i < STEPS; i++) spectralNormForward(rec, w, wsn, st, { variant: "blocked" });
+        });
+        const trained = [
+          await gpu.read(wsn),
+          await gpu.read(st.u),
+          await gpu.read(st.v),
+          await gpu.read(st.scal),
+        ];
+        gpu.run((rec) => spectralNormForward(rec, w, wsn, st, { update: false, variant: "blocked" }));
+        const kept = [await gpu.read(wsn), await gpu.read(st.scal)];
+        for (const t of [w, wsn, st.u, st.v, st.tmp, st.scal]) t.dispose();
+        return [...trained, ...kept];
+      } finally {
+        snOptions.fused = true;
+      }
+    };
+    const [a, b] = [await run(true), await run(false)];
+    a.forEach((t, k) => assertEquals([...t], [...b[k]], `${shape}: tensor ${k}`));
   }
 });

@@ -13,7 +13,7 @@
 
 import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
-import { grid1d, type Kernel } from "../gpu/kernel.ts";
+import { grid1d, type Kernel, loopsFit } from "../gpu/kernel.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { Rng } from "../util/rng.ts";
 import { type NormVariant, reduceWorkgroup } from "./batch_norm.ts";
@@ -113,6 +113,31 @@ const bwdKernel: Kernel = {
   workgroupSize: [EW, 1, 1],
 };
 
+/** `fused: false` keeps every weight on the five-dispatch path (A/B timing and the equality test). */
+export const snOptions = { fused: true };
+
+function fusedKernel(update: boolean): Kernel {
+  return {
+    name: `spectral_norm_fused${update ? "" : ".keep"}`,
+    code: WGSL.spectral_norm_fused,
+    constants: { WG: MV, UPDATE: update ? 1 : 0 },
+    workgroupSize: [MV, 1, 1],
+  };
+}
+
+/**
+ * Whether the forward of a weight (out, inn) runs as spectral_norm_fused (one workgroup, one dispatch): for
+ * weights up to 65,536 values whose one lane's loops stay under llvmpipe's cap, unless `variant` is
+ * "naive". The discriminator's weights of the presets at 32-64 px all do; DenseNet-sized ones do not.
+ */
+export function snFused(variant: NormVariant | undefined, out: number, inn: number): boolean {
+  if (!snOptions.fused || variant === "naive" || out * inn > 65536) return false;
+  const per = (len: number) => Math.ceil(len / MV);
+  const loops = per(inn) * (1 + out) + 2 * per(inn) + per(out) * (1 + inn) + 2 * per(out) + per(out * inn) +
+    2 * Math.log2(MV);
+  return loopsFit(loops);
+}
+
 function checkState(fn: string, w: Tensor, other: Tensor, st: SpectralNormState): [number, number] {
   const [out, inn] = snDims(w.shape);
   if (other.size !== w.size) throw new Error(`${fn}: ${other.shape} must have the weight's shape ${w.shape}`);
@@ -135,6 +160,10 @@ export function spectralNormForward(
   const [out, inn] = checkState("spectralNormForward", w, wsn, st);
   const wg = reduceWorkgroup(opts.variant);
   const dims = rec.gpu.uniform([out, inn]);
+  if (snFused(opts.variant, out, inn)) {
+    rec.dispatch(fusedKernel(opts.update ?? true), [w, st.u, st.v, st.tmp, st.scal, wsn, dims], [1, 1, 1]);
+    return;
+  }
   rec.dispatch(matvecKernel(true), [w, st.u, st.tmp, dims], grid1d(Math.ceil(inn / MV)));
   rec.dispatch(normalizeKernel(wg, false), [st.tmp, st.tmp, st.v, st.scal, rec.gpu.uniform([inn])], [
     1,
