@@ -72,17 +72,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
   } else {
-  for (var a = 0u; a < p.n; a++) {
-    for (var y = 0u; y < p.h; y++) {
-      let base = a * p.xs + g * p.s + y * p.w;
-      for (var xi = 0u; xi < p.w; xi++) {
-        let xv = x[base + xi];
-        let d = select(0.0, dr_at(a, g, y, xi), xv * scale + shift > 0.0);
-        sdy += d;
-        sdyx += d * (xv - mean);
+    for (var a = 0u; a < p.n; a++) {
+      for (var y = 0u; y < p.h; y++) {
+        let base = a * p.xs + g * p.s + y * p.w;
+        for (var xi = 0u; xi < p.w; xi++) {
+          let xv = x[base + xi];
+          let d = select(0.0, dr_at(a, g, y, xi), xv * scale + shift > 0.0);
+          sdy += d;
+          sdyx += d * (xv - mean);
+        }
       }
     }
-  }
   }
   sdyx *= invstd;
   dbeta[g] += sdy;

@@ -1,6 +1,6 @@
 /**
  * Loop-iteration audit: how many loop iterations one invocation of each kernel runs, so that no kernel
- * passes llvmpipe's silent cap ({@linkcode LOOP_ITERATION_CAP}) at the shapes the product uses.
+ * passes llvmpipe's silent cap (`LOOP_ITERATION_CAP`, src/gpu/kernel.ts) at the shapes the product uses.
  *
  * While a {@linkcode LoopAudit} is attached to a {@linkcode Gpu}, pipelines are compiled from instrumented
  * source: every loop body first counts one iteration in a per-invocation counter and raises the kernel's
@@ -11,7 +11,7 @@
  * @module
  */
 
-import { LOOP_ITERATION_CAP } from "./kernel.ts";
+import { loopsFit } from "./kernel.ts";
 
 const USAGE_AUDIT = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const USAGE_READBACK = 0x1 | 0x8; // MAP_READ | COPY_DST
@@ -120,7 +120,7 @@ export class LoopAudit {
       .map(([name, maxIterations]) => ({
         name,
         maxIterations,
-        overCap: maxIterations >= LOOP_ITERATION_CAP - 1024,
+        overCap: !loopsFit(maxIterations),
       }))
       .sort((a, b) => b.maxIterations - a.maxIterations);
   }
