@@ -159,10 +159,10 @@ export const pointwiseOptions = { maxPixels: 64 };
 export const inputGradOptions = { transposedFrom: 65536 };
 
 /** Pixels an image when this conv runs through {@linkcode matmulPlanes}, else 0. */
-function pointwisePlanes(rec: Recorder, s: Conv2dShape, n: number, k: number): number {
+function pointwisePlanes(gpu: Gpu, s: Conv2dShape, n: number, k: number): number {
   const p = s.h * s.w;
   if (s.k !== 1 || s.stride !== 1 || s.pad !== 0 || p < 2 || p > pointwiseOptions.maxPixels) return 0;
-  return matmulPlanesFits(rec.gpu, s.n * p, n, k) ? p : 0;
+  return matmulPlanesFits(gpu, s.n * p, n, k) ? p : 0;
 }
 
 /**
@@ -172,9 +172,8 @@ function pointwisePlanes(rec: Recorder, s: Conv2dShape, n: number, k: number): n
  */
 export function conv2dFusesLeaky(gpu: Gpu, s: Conv2dShape, variant: ConvVariant = "auto"): boolean {
   if (variant === "naive" || variant === "tiled" || (variant === "auto" && preferTiled(gpu))) return false;
-  if (pointwiseOnPixels(s)) return false;
-  const p = s.h * s.w;
-  if (s.k === 1 && s.stride === 1 && s.pad === 0 && p >= 2 && p <= pointwiseOptions.maxPixels) return false;
+  // the forward's own routing: 1x1 convs of small images run as matmuls
+  if (pointwiseOnPixels(s) || pointwisePlanes(gpu, s, s.cout, s.cin)) return false;
   const [ho, wo] = conv2dOutputSize(s);
   return gemmSupports(gpu, s, ho, wo);
 }
@@ -206,7 +205,7 @@ export function conv2dForward(
     // y (N, Cout) = x (N, Cin) w^T (w stored (Cout, Cin))
     return matmulBias(rec, x, w, b, y, { m: s.n, n: s.cout, k: s.cin, transB: true }, variant);
   }
-  const planes = variant === "naive" ? 0 : pointwisePlanes(rec, s, s.cout, s.cin);
+  const planes = variant === "naive" ? 0 : pointwisePlanes(rec.gpu, s, s.cout, s.cin);
   if (planes) {
     // y (N, Cout, P) = rows (n, p) of x times w^T
     return matmulPlanes(rec, x, w, b, y, { m: s.n * planes, n: s.cout, k: s.cin, transB: true }, planes);
@@ -240,7 +239,7 @@ export function conv2dBackwardInput(
   if (variant !== "naive" && pointwiseOnPixels(s)) {
     return matmul(rec, dy, w, dx, { m: s.n, n: s.cin, k: s.cout }, variant); // dx (N, Cin) = dy w
   }
-  const planes = variant === "naive" ? 0 : pointwisePlanes(rec, s, s.cin, s.cout);
+  const planes = variant === "naive" ? 0 : pointwisePlanes(rec.gpu, s, s.cin, s.cout);
   if (planes) {
     // dx (N, Cin, P) = rows (n, p) of dy times w
     return matmulPlanes(rec, dy, w, null, dx, { m: s.n * planes, n: s.cin, k: s.cout }, planes);
