@@ -1,5 +1,6 @@
 // conv2d_bwd_weight_reduce: dw[i] += sum over s < splits of part[s * M + i] (the split-K partial weight
-// gradients of conv2d_bwd_weight_blocked), i < M = Cout*Cin*K*K.
+// gradients of conv2d_bwd_weight_blocked), i < M = Cout*Cin*K*K. Also sums bias gradients: partials of
+// bias_act_bwd_sum (splits, C), and a linear layer's dy (N, C) as N splits of M = C.
 // Bindings: 0 part (splits, M) read; 1 dw (M) read_write; 2 uniform { m, splits: u32 }.
 // Dispatch: 1-D over M, WG a group, folded into 2-D by grid1d (flat group = x + y*nx).
 override WG: u32 = 64;

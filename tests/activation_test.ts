@@ -4,13 +4,36 @@ import {
   biasActBackwardRef,
   biasActForward,
   biasActForwardRef,
+  biasActOptions,
 } from "../src/nn/activation.ts";
 import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
 
 const ACTS: Activation[] = ["identity", "relu", "leaky_relu", "tanh", "sigmoid"];
-const SHAPES = [[3, 5, 7, 9], [2, 17], [1, 1, 1, 1], [4, 64, 33]];
+// S = 1 (a linear layer's bias sum), S % 4 != 0 (separate passes), and planes of 4k values where dx and the
+// bias gradient take one pass: 1, 3, 8 channels (images split across workgroups) and 20 (one split)
+const SHAPES = [
+  [3, 5, 7, 9],
+  [2, 17],
+  [1, 1, 1, 1],
+  [4, 64, 33],
+  [16, 8, 32, 32],
+  [3, 1, 4, 4],
+  [5, 3, 8],
+  [2, 20, 2, 2],
+];
 
-Deno.test("bias+activation GPU forward and backward equal the CPU reference", async () => {
+for (const fusedSum of [true, false]) {
+  Deno.test(`bias+activation GPU forward and backward equal the CPU reference (fused sum ${fusedSum})`, async () => {
+    biasActOptions.fusedSum = fusedSum;
+    try {
+      await compareWithReference();
+    } finally {
+      biasActOptions.fusedSum = true;
+    }
+  });
+}
+
+async function compareWithReference() {
   const gpu = await testGpu();
   for (const shape of SHAPES) {
     for (const act of ACTS) {
@@ -39,7 +62,7 @@ Deno.test("bias+activation GPU forward and backward equal the CPU reference", as
       for (const t of [x, b, y, dy, dx, db]) t.dispose();
     }
   }
-});
+}
 
 Deno.test("bias+activation CPU backward equals finite differences", () => {
   const shape = [2, 3, 4];

@@ -10,6 +10,7 @@ import {
   type ConvVariant,
 } from "../src/nn/conv2d.ts";
 import { packOptions, packWorkgroup } from "../src/nn/_conv2d_gemm.ts";
+import { dyPackOptions } from "../src/nn/_conv2d_blocked.ts";
 import { assertClose, dot, finiteDiff, rand, testGpu } from "./_util.ts";
 
 const shape = (
@@ -132,6 +133,35 @@ Deno.test("conv2d blocked with the former 8 x 8 pack workgroups equals the CPU r
     }
   } finally {
     packOptions.fitted = true;
+  }
+});
+
+Deno.test("conv2d blocked weight gradient: dy packed 4 pixels an invocation equals the texel-wise pack, bit for bit", async () => {
+  // planes of 4k pixels (vec4 pack) incl. 16 x 32x32 images = 16,384 dy rows (two folds of 8192), and
+  // planes that are not (81, 3x3 output: the texel-wise pack either way)
+  const cases = [
+    shape(3, 5, 11, 11, 7, 3, 2, 1),
+    shape(2, 8, 16, 16, 13, 3, 1, 1),
+    shape(3, 7, 4, 4, 11, 3, 1, 1),
+    shape(16, 3, 32, 32, 5, 3, 1, 1),
+    shape(3, 5, 9, 9, 7, 3, 1, 1),
+  ];
+  for (const [i, s] of cases.entries()) {
+    const z = sizes(s);
+    const xh = rand(numel(z.x), 50 + i), wh = rand(numel(z.w), 60 + i), dyh = rand(numel(z.y), 70 + i);
+    const fast = await gpuConv(s, xh, wh, null, dyh, "blocked");
+    dyPackOptions.vec4 = false;
+    let slow;
+    try {
+      slow = await gpuConv(s, xh, wh, null, dyh, "blocked");
+    } finally {
+      dyPackOptions.vec4 = true;
+    }
+    const differ = fast.dw.findIndex((v, j) => v !== slow.dw[j]);
+    if (differ >= 0) {
+      throw new Error(`dw ${label(s)} differs at ${differ}: ${fast.dw[differ]} vs ${slow.dw[differ]}`);
+    }
+    assertClose(fast.dw, conv2dBackwardRef(xh, wh, dyh, s).dw.map((v) => v + 0.5), TOL, `dw ${label(s)}`);
   }
 });
 

@@ -1,7 +1,7 @@
 /**
  * The discriminator's conv + leaky ReLU as one layer (src/models/layers.ts `Conv` with `leaky`): where the gemm
  * kernel applies the activation in its output pass, forward and backward give the same bits as a conv layer
- * followed by a leaky-ReLU layer; where it cannot, the layer applies it in a pass of its own, and
+ * followed by a leaky-ReLU layer (the bias gradient, summed in another order, within rounding); where it cannot, the layer applies it in a pass of its own, and
  * conv2dForward refuses a leaky request it cannot honour.
  */
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
@@ -51,10 +51,14 @@ Deno.test("conv + leaky layer equals conv then leaky, bit for bit, fused or not"
     assertClose(y1, ref, { atol: 1e-5, rtol: 1e-4 }, "forward vs CPU reference");
     gpu.run((rec) => rec.clear(ws.store.grads));
     gpu.run((rec) => one.backward(rec, dy, true));
-    const g1 = await gpu.read(ws.store.grads), dx1 = await gpu.read(one.dx!);
+    const gw1 = await gpu.read(w.grad), gb1 = await gpu.read(w.bias!.grad), dx1 = await gpu.read(one.dx!);
     gpu.run((rec) => rec.clear(ws.store.grads));
     gpu.run((rec) => conv.backward(rec, act.backward(rec, dy), true));
-    assertEquals(await gpu.read(ws.store.grads), g1, "parameter gradient bits");
+    assertEquals(await gpu.read(w.grad), gw1, "weight gradient bits");
+    // the layer sums its bias gradient in the leaky ReLU's backward pass (bias_act_bwd_sum), in another
+    // order than the conv's channel sum
+    assertClose(gb1, await gpu.read(w.bias!.grad), { atol: 1e-5, rtol: 1e-5 }, "bias gradient");
+    assert(gb1.some((v) => v !== 0), "the bias gradient is exercised");
     assertEquals(await gpu.read(conv.dx!), dx1, "input gradient bits");
     if (!fusable) {
       const y = gpu.tensor(conv.y.shape);

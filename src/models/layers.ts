@@ -215,13 +215,14 @@ export class Conv implements Layer {
   }
   backward(rec: Recorder, dy: Tensor, params: boolean): Tensor | null {
     let g = dy;
+    let db = params ? this.w.bias?.grad ?? null : null;
     if (this.dpre) {
-      biasActBackward(rec, dy, this.y, this.dpre, null, "leaky_relu");
+      // the bias gradient is the sum of the leaky ReLU's dx: one pass computes both where it can
+      biasActBackward(rec, dy, this.y, this.dpre, db, "leaky_relu");
       g = this.dpre;
+      db = null;
     }
-    if (params) {
-      conv2dBackwardWeight(rec, this.x, g, this.w.grad, this.w.bias?.grad ?? null, this.shape, this.variant);
-    }
+    if (params) conv2dBackwardWeight(rec, this.x, g, this.w.grad, db, this.shape, this.variant);
     if (this.dx) conv2dBackwardInput(rec, g, this.w.value, this.dx, this.shape, this.variant);
     return this.dx;
   }

@@ -45,9 +45,18 @@ const channelSumKernel: Kernel = {
   workgroupSize: [SUM_WG, 1, 1],
 };
 
+const reduceKernel: Kernel = {
+  name: "conv2d_bwd_weight_reduce",
+  code: WGSL.conv2d_bwd_weight_reduce,
+  constants: { WG: SUM_WG },
+  workgroupSize: [SUM_WG, 1, 1],
+};
+
 /**
  * out[c] += sum of g over N and S for g (N, C, S): the bias gradient of conv, transposed conv and
- * linear layers (one workgroup per channel).
+ * linear layers. One workgroup per channel; for S = 1 (a linear layer's (N, C)) one invocation per channel
+ * adds its N values (conv2d_bwd_weight_reduce with N splits of C): a workgroup and its barrier reduction for
+ * 16 values cost more than the values (1.8 ms for G's 1024-feature input layer on llvmpipe).
  */
 export function channelSumAccumulate(
   rec: Recorder,
@@ -57,7 +66,56 @@ export function channelSumAccumulate(
   c: number,
   s: number,
 ): void {
+  if (s === 1) {
+    rec.dispatch(reduceKernel, [g, out, rec.gpu.uniform([c, n])], grid1d(Math.ceil(c / SUM_WG)));
+    return;
+  }
   rec.dispatch(channelSumKernel, [g, out, rec.gpu.uniform([n, c, s])], [c, 1, 1]);
+}
+
+/**
+ * Whether {@linkcode biasActBackward} computes dx and the bias gradient in one pass (bias_act_bwd_sum.wgsl)
+ * where the planes allow (S % 4 == 0). False is for A/B timing and the test that compares the two paths.
+ */
+export const biasActOptions = { fusedSum: true };
+
+/** Workgroups the fused backward aims for: channels x image splits. */
+const SUM_TARGET_GROUPS = 16;
+
+function fusedSumKernel(act: Activation, split: boolean): Kernel {
+  return {
+    name: `bias_act_bwd_sum.${act}${split ? ".split" : ""}`,
+    code: WGSL.bias_act_bwd_sum,
+    constants: { WG: SUM_WG, ACT: ACT_CODE[act], SLOPE: LEAKY_SLOPE, SPLIT: split ? 1 : 0 },
+    workgroupSize: [SUM_WG, 1, 1],
+  };
+}
+
+/** dx = dy * act'(y) and dbias[c] += sum of dx, one pass: see shaders/bias_act_bwd_sum.wgsl. */
+function biasActBackwardSum(
+  rec: Recorder,
+  dy: Tensor,
+  y: Tensor,
+  dx: Tensor,
+  dbias: Tensor,
+  act: Activation,
+  n: number,
+  c: number,
+  s: number,
+): void {
+  // few channels: split the images so that both cores (and a GPU's units) have workgroups
+  const want = Math.min(n, Math.max(1, Math.ceil(SUM_TARGET_GROUPS / c)));
+  const per = Math.ceil(n / want);
+  const splits = Math.ceil(n / per);
+  const u = rec.gpu.uniform([n, c, s / 4, per]);
+  if (splits === 1) {
+    rec.dispatch(fusedSumKernel(act, false), [dy, y, dx, dbias, u], [c, 1, 1]);
+    return;
+  }
+  const part = rec.gpu.tensor([splits, c]);
+  rec.dispatch(fusedSumKernel(act, true), [dy, y, dx, part, u], [c, splits, 1]);
+  rec.dispatch(reduceKernel, [part, dbias, rec.gpu.uniform([c, splits])], grid1d(Math.ceil(c / SUM_WG)));
+  part.dispose();
 }
 
 /** Splits a shape into (N, C, S): N = shape[0], C = shape[1], S = the rest. */
@@ -101,6 +159,11 @@ export function biasActBackward(
 ): void {
   const [n, c, s] = ncs(y.shape);
   const total = n * c * s;
+  if (dbias && dx !== dy && s % 4 === 0 && biasActOptions.fusedSum) {
+    if (dx.buffer === dy.buffer) throw new Error("biasActBackward: dx must be dy itself or another buffer");
+    biasActBackwardSum(rec, dy, y, dx, dbias, act, n, c, s);
+    return;
+  }
   if (dx !== dy) {
     if (dx.buffer === dy.buffer) throw new Error("biasActBackward: dx must be dy itself or another buffer");
     rec.dispatch(bwdKernel(act), [dy, y, dx, rec.gpu.uniform([total])], grid1d(Math.ceil(total / WG)));
