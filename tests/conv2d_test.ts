@@ -136,32 +136,42 @@ Deno.test("conv2d blocked with the former 8 x 8 pack workgroups equals the CPU r
   }
 });
 
-Deno.test("conv2d blocked weight gradient: dy packed 4 pixels an invocation equals the texel-wise pack, bit for bit", async () => {
-  // planes of 4k pixels (vec4 pack) incl. 16 x 32x32 images = 16,384 dy rows (two folds of 8192), and
-  // planes that are not (81, 3x3 output: the texel-wise pack either way)
+Deno.test("conv2d blocked weight gradient: dy copied flat, packed 4 pixels an invocation or texel-wise, bit for bit", async () => {
+  // output rows of 4k pixels (dy copied as it lies: flat), incl. 16 x 32x32 images = 16,384 dy rows (two folds
+  // of 8192 when packed), and rows that are not (6x6, 9x9: packed either way; 6x6 planes with the vec4 pack)
   const cases = [
     shape(3, 5, 11, 11, 7, 3, 2, 1),
     shape(2, 8, 16, 16, 13, 3, 1, 1),
     shape(3, 7, 4, 4, 11, 3, 1, 1),
     shape(16, 3, 32, 32, 5, 3, 1, 1),
     shape(3, 5, 9, 9, 7, 3, 1, 1),
+    shape(2, 3, 8, 8, 9, 4, 2, 1),
+  ];
+  const defaults = { ...dyPackOptions };
+  const modes = [
+    { flat: true, vec4: true, maxValues: 0 },
+    { flat: false, vec4: true, maxValues: Infinity },
+    { flat: false, vec4: false, maxValues: Infinity },
   ];
   for (const [i, s] of cases.entries()) {
     const z = sizes(s);
     const xh = rand(numel(z.x), 50 + i), wh = rand(numel(z.w), 60 + i), dyh = rand(numel(z.y), 70 + i);
-    const fast = await gpuConv(s, xh, wh, null, dyh, "blocked");
-    dyPackOptions.vec4 = false;
-    let slow;
-    try {
-      slow = await gpuConv(s, xh, wh, null, dyh, "blocked");
-    } finally {
-      dyPackOptions.vec4 = true;
+    const got: Float32Array[] = [];
+    for (const m of modes) {
+      Object.assign(dyPackOptions, m);
+      try {
+        got.push((await gpuConv(s, xh, wh, null, dyh, "blocked")).dw);
+      } finally {
+        Object.assign(dyPackOptions, defaults);
+      }
     }
-    const differ = fast.dw.findIndex((v, j) => v !== slow.dw[j]);
-    if (differ >= 0) {
-      throw new Error(`dw ${label(s)} differs at ${differ}: ${fast.dw[differ]} vs ${slow.dw[differ]}`);
+    for (const [j, dw] of got.entries()) {
+      const differ = dw.findIndex((v, q) => v !== got[2][q]);
+      if (differ >= 0) {
+        throw new Error(`dw ${label(s)} mode ${j} differs at ${differ}: ${dw[differ]} vs ${got[2][differ]}`);
+      }
     }
-    assertClose(fast.dw, conv2dBackwardRef(xh, wh, dyh, s).dw.map((v) => v + 0.5), TOL, `dw ${label(s)}`);
+    assertClose(got[0], conv2dBackwardRef(xh, wh, dyh, s).dw.map((v) => v + 0.5), TOL, `dw ${label(s)}`);
   }
 });
 

@@ -1,11 +1,12 @@
 /**
  * Interleaved A/B timing of a whole training step with one engine option on (A) and off (B), alternating
  * short rounds so that the load of a shared machine falls on both alike; prints each round and the medians.
- * `deno run -A tools/step_ab.ts --option narrow|tinput|dypack|fusedsum [--step gan|classifier] [--rounds 8] [--steps 4]`
+ * `deno run -A tools/step_ab.ts --option narrow|tinput|dypack|flatdy|fusedsum [--step gan|classifier] [--rounds 8] [--steps 4]`
  *
  * Options: `narrow` (conv2d_fwd_gemm computes 4 or 8 channels an invocation for convs that narrow, else
  * 16), `tinput` (stride-2 input gradients of >= 65,536 dy values as the transposed conv's forward),
- * `dypack` (the weight gradient's dy packed 4 pixels an invocation), `fusedsum` (a leaky ReLU's backward and
+ * `dypack` (the weight gradient's dy packed 4 pixels an invocation), `flatdy` (the weight gradient reads dy
+ * copied as it lies, no pack), `fusedsum` (a leaky ReLU's backward and
  * its conv's bias gradient in one pass).
  */
 import "../src/cli/_xdg.ts";
@@ -32,6 +33,7 @@ const OPTIONS: Record<string, (on: boolean) => void> = {
   narrow: (on) => void (gemmOptions.narrow = on),
   tinput: (on) => void (inputGradOptions.transposedFrom = on ? 65536 : Infinity),
   dypack: (on) => void (dyPackOptions.vec4 = on),
+  flatdy: (on) => void (dyPackOptions.flat = on),
   fusedsum: (on) => void (biasActOptions.fusedSum = on),
 };
 const set = OPTIONS[args.option!];

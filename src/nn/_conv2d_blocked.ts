@@ -81,6 +81,39 @@ function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot
 }
 
 /**
+ * Copies `count` floats (a multiple of 4) of `t` from element `start` (a multiple of 4) into a flat
+ * rgba32float texture: texel (i % 1024, i / 1024) = values 4i .. 4i+3.
+ */
+function uploadFlat4(rec: Recorder, t: Tensor, start: number, count: number, slot: string): GPUTextureView {
+  const texels = count / 4, row = ROW / 4;
+  const rows = ceilDiv(texels, row);
+  const height = Math.min(
+    Number(rec.gpu.device.limits.maxTextureDimension2D),
+    2 ** Math.ceil(Math.log2(rows)),
+  );
+  const { texture, view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "rgba32float", row, height);
+  const full = Math.floor(texels / row), rem = texels - full * row;
+  const offset = t.offset + start * 4;
+  rec.encode((enc) => {
+    if (full > 0) {
+      enc.copyBufferToTexture({ buffer: t.buffer, offset, bytesPerRow: ROW * 4 }, { texture }, [
+        row,
+        full,
+        1,
+      ]);
+    }
+    if (rem > 0) {
+      enc.copyBufferToTexture(
+        { buffer: t.buffer, offset: offset + full * ROW * 4 },
+        { texture, origin: [0, full, 0] },
+        [rem, 1, 1],
+      );
+    }
+  });
+  return view;
+}
+
+/**
  * Packs conv weights into an rgba32float texture (conv2d_pack_w.wgsl): texel (c4, r) holds
  * v(r, 4c4..4c4+3), v(r, c) = w[(r / rd) * outer + (r % rd) * inner + c * cs], zero outside rows x cols.
  */
@@ -189,14 +222,18 @@ const DY_FOLD = 8192;
 const DW_TARGET_INVOCATIONS = 2048;
 
 /**
- * How the weight gradient packs dy: 4 pixels an invocation (conv2d_pack_dy_vec4.wgsl) where the planes allow
- * and dy has at most `maxValues` values (rows x channels), else one texel an invocation (conv2d_pack_w.wgsl).
- * Both write the same texels. Timed on llvmpipe (20 rounds, medians): the vec4 form is 10-30 % faster up to
- * 16,384 x 8 values (the 32 px GAN's discriminator) and 15-20 % slower from 16,384 x 16 on (the 32 px
- * classifier stem, batch 32); the whole GAN step gained 5 %. `vec4: false` is for A/B timing and the test
- * that compares the two.
+ * How the weight gradient gets dy into a texture. Above `maxValues` values (N x Ho x Wo x Cout) with rows of
+ * whole vec4s (Wo % 4 == 0), `flat`: copied as it lies (copyBufferToTexture) for conv2d_bwd_weight_flat.wgsl,
+ * no pack kernel. Else packed 4 channels a texel for conv2d_bwd_weight_blocked.wgsl, 4 pixels an invocation
+ * (`vec4`, conv2d_pack_dy_vec4.wgsl) where the planes allow and dy has at most `maxValues` values, else one
+ * texel an invocation (conv2d_pack_w.wgsl). All three give the same bits. Timed on llvmpipe: the vec4 pack
+ * is 10-30 % faster than the texel-wise one up to 16,384 x 8 values (the 32 px GAN's discriminator; whole GAN
+ * step 1.05x) and 15-20 % slower from 16,384 x 16 on, where its texel-scattered stores cost more than the
+ * weight gradient (1.9 ms vs 0.5 ms for the tiny classifier's stem at batch 32); copying that dy flat made the
+ * classifier step 1.05x, while the GAN's smaller dy were 1 % slower flat than packed. The flags are for A/B
+ * timing and the test that compares the three.
  */
-export const dyPackOptions = { vec4: true, maxValues: 131072 };
+export const dyPackOptions = { flat: true, vec4: true, maxValues: 131072 };
 
 /**
  * Packs `rows` = (n, oy, ox) pixels of dy, from element `base`, into the texture layout of
@@ -246,7 +283,8 @@ export function conv2dBackwardWeightBlocked(
   const side = Number(gpu.device.limits.maxTextureDimension2D);
   const chw = s.cin * s.h * s.w;
   // a chunk of images must fit the flat x texture and the folded dy texture
-  const dyRows = Math.floor(side / cq) * DY_FOLD;
+  const flat = dyPackOptions.flat && wo % 4 === 0 && s.n * ho * wo * s.cout > dyPackOptions.maxValues;
+  const dyRows = flat ? Math.floor(maxFlat(gpu) / s.cout) : Math.floor(side / cq) * DY_FOLD;
   const chunk = Math.max(1, Math.min(Math.floor(maxFlat(gpu) / chw), Math.floor(dyRows / (ho * wo))));
   const perInv = s.cin * s.k * ceilDiv(s.cout, 8);
   const want = Math.max(1, Math.ceil(DW_TARGET_INVOCATIONS / perInv));
@@ -263,18 +301,21 @@ export function conv2dBackwardWeightBlocked(
   const m = s.cout * s.cin * kk;
   const direct = splits === 1;
   const part = direct ? null : gpu.tensor([splits, m]);
-  const k = convKernel("conv2d_bwd_weight_blocked", { WG, K: s.k, S: s.stride, SPLIT: direct ? 0 : 1 });
+  const consts = { WG, K: s.k, S: s.stride, SPLIT: direct ? 0 : 1 };
+  const k = convKernel(flat ? "conv2d_bwd_weight_flat" : "conv2d_bwd_weight_blocked", consts);
   for (const c of plan) {
     const xt = uploadFlat(rec, x, c.n0 * chw, c.nb * chw, "x");
     const rows = c.nb * ho * wo;
-    const dyt = packDy(rec, dy, rows, s.cout, cq, ho * wo, c.n0 * s.cout * ho * wo);
+    const dyStart = c.n0 * s.cout * ho * wo;
+    const dyt = flat
+      ? uploadFlat4(rec, dy, dyStart, c.nb * s.cout * ho * wo, "dy_flat")
+      : packDy(rec, dy, rows, s.cout, cq, ho * wo, dyStart);
     const total = c.spl * s.cin * s.k;
     const [gx, gy] = grid1d(ceilDiv(total, WG));
-    rec.dispatch(
-      k,
-      [xt, dyt, part ?? dw, gpu.uniform(params(s, ho, wo, total, c.nb, c.per, cq, c.s0))],
-      [gx, gy, cq / 2],
-    );
+    const u = flat
+      ? params(s, ho, wo, total, c.nb, c.per, c.s0)
+      : params(s, ho, wo, total, c.nb, c.per, cq, c.s0);
+    rec.dispatch(k, [xt, dyt, part ?? dw, gpu.uniform(u)], [gx, gy, cq / 2]);
   }
   if (part) {
     const [gx, gy] = grid1d(ceilDiv(m, WG));
