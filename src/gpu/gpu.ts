@@ -67,19 +67,25 @@ export class Recorder {
     p.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     if (slot) p.end();
     this.dispatches++;
+    this.gpu.recordWrites(kernel, bindings);
   }
   /** Sets a tensor to zero (a cheap command-encoder clear, outside the compute pass). */
   clear(t: Tensor): void {
     this.endPass();
     this.encoder.clearBuffer(t.buffer, t.offset, Math.ceil(t.byteLength / 4) * 4);
+    this.gpu.wrote(t.buffer);
   }
   /** Copies `src` into `dst` (same size). */
   copy(src: Tensor, dst: Tensor): void {
     if (src.size !== dst.size) throw new Error(`copy: ${src.shape} -> ${dst.shape} sizes differ`);
     this.endPass();
     this.encoder.copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, src.byteLength);
+    this.gpu.wrote(dst.buffer);
   }
-  /** Runs `fn` on the command encoder outside any compute pass (e.g. buffer-to-texture uploads). */
+  /**
+   * Runs `fn` on the command encoder outside any compute pass (e.g. buffer-to-texture uploads). Commands
+   * that write a buffer must report it with `rec.gpu.wrote(buffer)` (see {@linkcode Gpu.version}).
+   */
   encode(fn: (encoder: GPUCommandEncoder) => void): void {
     this.endPass();
     fn(this.encoder);
@@ -102,6 +108,7 @@ export class Gpu {
   private readonly writable = new Map<string, Set<number>>();
   private bufferIds = new WeakMap<object, number>();
   private nextBufferId = 1;
+  private readonly versions = new WeakMap<GPUBuffer, number>();
   /** While set, pipelines count their loop iterations (see src/gpu/loop_audit.ts); set it before recording. */
   loopAudit: LoopAudit | null = null;
   /** While set, every dispatch is timed on its own (see src/gpu/profiler.ts). */
@@ -157,7 +164,31 @@ export class Gpu {
     return { pipeline, key };
   }
 
-  private bufferId(b: GPUBuffer | GPUTextureView): number {
+  /**
+   * How many writes to `buffer` have been recorded (dispatches with it at a read_write binding, clears,
+   * copies into it) or queued (`write`): a cache of something computed from the buffer (packed weights) is
+   * current while this is unchanged. Writes made any other way must be reported with {@linkcode Gpu.wrote}.
+   */
+  version(buffer: GPUBuffer): number {
+    return this.versions.get(buffer) ?? 0;
+  }
+
+  /** Reports a write to `buffer` (see {@linkcode Gpu.version}). */
+  wrote(buffer: GPUBuffer): void {
+    this.versions.set(buffer, this.version(buffer) + 1);
+  }
+
+  /** Counts the writes of one dispatch: its read_write bindings. */
+  recordWrites(kernel: Kernel, bindings: readonly Binding[]): void {
+    for (const i of this.writableBindings(kernel.code)) {
+      const b = bindings[i];
+      if (b instanceof Tensor) this.wrote(b.buffer);
+      else if (b && !isTextureView(b)) this.wrote(b);
+    }
+  }
+
+  /** A number naming `b` for cache keys (stable for the object's lifetime). */
+  bufferId(b: GPUBuffer | GPUTextureView): number {
     let id = this.bufferIds.get(b);
     if (id === undefined) {
       id = this.nextBufferId++;
@@ -302,6 +333,7 @@ export class Gpu {
       throw new Error(`write: ${data.length} values do not fit tensor ${t.shape}`);
     }
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    this.wrote(t.buffer);
     this.device.queue.writeBuffer(
       t.buffer,
       t.offset + elementOffset * 4,

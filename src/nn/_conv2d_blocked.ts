@@ -116,6 +116,9 @@ function uploadFlat4(rec: Recorder, t: Tensor, start: number, count: number, slo
 /**
  * Packs conv weights into an rgba32float texture (conv2d_pack_w.wgsl): texel (c4, r) holds
  * v(r, 4c4..4c4+3), v(r, c) = w[(r / rd) * outer + (r % rd) * inner + c * cs], zero outside rows x cols.
+ * With `reuse`, the packed texture is kept per (tensor, layout) and packed again only after the tensor's
+ * buffer was written ({@linkcode Gpu.version}): the discriminator's weights are read by its real and its
+ * fake pass of a step (and the classifier's by evaluation batches) between two updates.
  */
 export function packWeights(
   rec: Recorder,
@@ -130,17 +133,67 @@ export function packWeights(
   cs: number,
   fold = 0,
   base = 0,
+  reuse = false,
 ): GPUTextureView {
   // rows beyond `fold` (0: none) continue in the next block of texW texel columns
   const rh = fold > 0 ? Math.min(fold, rows) : rows;
   const blocks = ceilDiv(rows, rh);
-  const { view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "rgba32float", texW * blocks, rh);
-  rec.dispatch(
-    packKernel,
-    [w, view, rec.gpu.uniform([rows, cols, rd, outer, inner, cs, texW, rh, base])],
-    [ceilDiv(texW * blocks, 8), ceilDiv(rh, 8), 1],
-  );
+  const u = [rows, cols, rd, outer, inner, cs, texW, rh, base];
+  const gpu = rec.gpu;
+  let view: GPUTextureView;
+  const kept = reuse && weightPackOptions.reuse ? keptTexture(gpu, w, slot, u, texW * blocks, rh) : null;
+  if (kept) {
+    const version = gpu.version(w.buffer);
+    if (kept.version === version) return kept.view;
+    kept.version = version;
+    view = kept.view;
+  } else {
+    view = scratchTexture(gpu, `conv2d.${slot}`, "rgba32float", texW * blocks, rh).view;
+  }
+  rec.dispatch(packKernel, [w, view, gpu.uniform(u)], [ceilDiv(texW * blocks, 8), ceilDiv(rh, 8), 1]);
   return view;
+}
+
+/**
+ * `reuse: false` packs weights again at every use (A/B timing, and the test that compares the two). Kept
+ * textures are never freed, so at most `maxBytes` of them per device: past that, weights are packed at
+ * every use into the shared scratch texture.
+ */
+export const weightPackOptions = { reuse: true, maxBytes: 64 << 20 };
+
+interface Kept {
+  view: GPUTextureView;
+  /** The weight buffer's version it was packed from (-1: not yet). */
+  version: number;
+}
+
+/** Per device: the kept packed-weight textures by (tensor, layout), and their bytes. */
+const keptTextures = new WeakMap<Gpu, { bytes: number; map: Map<string, Kept> }>();
+
+/** The kept texture of weights `w` in layout (`slot`, `u`), or null when the budget is spent. */
+function keptTexture(
+  gpu: Gpu,
+  w: Tensor,
+  slot: string,
+  u: number[],
+  width: number,
+  height: number,
+): Kept | null {
+  let all = keptTextures.get(gpu);
+  if (!all) keptTextures.set(gpu, all = { bytes: 0, map: new Map() });
+  const key = `${slot}.${gpu.bufferId(w.buffer)}@${w.offset}+${w.byteLength}.${u.join(",")}`;
+  let kept = all.map.get(key);
+  if (!kept) {
+    const bytes = width * height * 16;
+    if (all.bytes + bytes > weightPackOptions.maxBytes) return null;
+    all.bytes += bytes;
+    kept = {
+      view: scratchTexture(gpu, `conv2d.kept.${key}`, "rgba32float", width, height).view,
+      version: -1,
+    };
+    all.map.set(key, kept);
+  }
+  return kept;
 }
 
 const packKernel: Kernel = {
@@ -176,7 +229,7 @@ export function conv2dForwardBlocked(
 ): void {
   const kk = s.k * s.k;
   const cq = ceilDiv(s.cout, 8) * 2;
-  const wt = packWeights(rec, w, "fwd_w", s.cin * kk, s.cout, cq, 0x7fffffff, 0, 1, s.cin * kk);
+  const wt = packWeights(rec, w, "fwd_w", s.cin * kk, s.cout, cq, 0x7fffffff, 0, 1, s.cin * kk, 0, 0, true);
   const chw = s.cin * s.h * s.w;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wb = ceilDiv(wo, 4);
@@ -202,7 +255,7 @@ export function conv2dBackwardInputBlocked(
 ): void {
   const kk = s.k * s.k;
   const cq = ceilDiv(s.cin, 8) * 2;
-  const wt = packWeights(rec, w, "bwd_w", s.cout * kk, s.cin, cq, kk, s.cin * kk, 1, kk);
+  const wt = packWeights(rec, w, "bwd_w", s.cout * kk, s.cin, cq, kk, s.cin * kk, 1, kk, 0, 0, true);
   const chw = s.cout * ho * wo;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wq = s.stride * ceilDiv(ceilDiv(s.w, s.stride), 4);
