@@ -13,6 +13,7 @@ import {
   emaDecayAt,
   GanTrainer,
   initAuxBias,
+  instanceNoiseAt,
   type LossReport,
 } from "../src/train/gan.ts";
 import { Discriminator } from "../src/models/discriminator.ts";
@@ -74,6 +75,35 @@ Deno.test("past its decay, a run trains G exactly as one with auxWeightG = auxWe
   assert(decayed.some((v, i) => v !== undecayed[i]), "the start value would have trained G differently");
 });
 
+Deno.test("instance noise: its std falls linearly to 0 over instanceNoiseImages, or stays", () => {
+  const cfg = resolveGanConfig({ instanceNoise: 0.2, instanceNoiseImages: 10_000 });
+  assertEquals(instanceNoiseAt(cfg, 0), 0.2);
+  assert(Math.abs(instanceNoiseAt(cfg, 5_000) - 0.1) < 1e-12, "halfway");
+  assertEquals(instanceNoiseAt(cfg, 20_000), 0, "0 past the schedule");
+  assertEquals(instanceNoiseAt(resolveGanConfig({ instanceNoise: 0.2 }), 1e6), 0.2, "constant without one");
+});
+
+Deno.test("instance noise trains D on noisy inputs, reproducibly, with and without augmentation", async () => {
+  const gpu = await testGpu();
+  const run = async (over: Record<string, unknown>) => {
+    const { data, cfg } = quickSetup(over);
+    const tr = new GanTrainer(gpu, cfg, data);
+    for (let s = 0; s < 3; s++) tr.trainStep();
+    return await gpu.read(tr.d.weights.store.values);
+  };
+  for (const augment of [{ enabled: true }, { enabled: false }]) {
+    const noisy = await run({ instanceNoise: 0.3, augment }),
+      again = await run({ instanceNoise: 0.3, augment });
+    const clean = await run({ augment });
+    assertEquals(noisy, again, `same seed, same noise (augment ${augment.enabled})`);
+    assert(noisy.every(Number.isFinite), "finite weights");
+    assert(
+      noisy.some((v, i) => v !== clean[i]),
+      `the noise changes D's training (augment ${augment.enabled})`,
+    );
+  }
+});
+
 Deno.test("configs without the newer fields load with the old behaviour; bad values name the field", () => {
   const old = structuredClone(PRESETS.tiny) as unknown as Record<string, unknown>;
   delete old.auxLoss;
@@ -81,7 +111,12 @@ Deno.test("configs without the newer fields load with the old behaviour; bad val
   delete old.labelFidelity;
   delete old.auxDecayImages;
   delete old.auxWeightGEnd;
+  delete old.instanceNoise;
+  delete old.instanceNoiseImages;
   const c = validateGanConfig(old);
+  assertEquals([c.instanceNoise, c.instanceNoiseImages], [0, 0], "no instance noise in an older run");
+  assertThrows(() => resolveGanConfig({ instanceNoise: -0.1 }), Error, /"instanceNoise"/);
+  assertThrows(() => resolveGanConfig({ instanceNoiseImages: 0.5 }), Error, /"instanceNoiseImages"/);
   assertEquals(c.auxLoss, "ac");
   assertEquals(c.emaRampup, 0);
   assertEquals(c.auxDecayImages, 0, "no decay of the auxiliary weight in an older run");

@@ -59,6 +59,15 @@ export interface GanConfig {
   /** G's auxiliary weight after auxDecayImages (used only when auxDecayImages > 0). */
   auxWeightGEnd: number;
   /**
+   * Instance noise: the standard deviation of Gaussian noise added to every image D sees, real and
+   * generated (after augmentation; images in [-1, 1]); 0 = off. It hides differences smaller than itself,
+   * such as the pixel-noise level by which a generator can tell D's auxiliary head a label without drawing
+   * the finding (README, "Recipe ablation"), so D and its head must use larger structures.
+   */
+  instanceNoise: number;
+  /** Images over which instanceNoise falls linearly to 0 (0 = constant). */
+  instanceNoiseImages: number;
+  /**
    * The auxiliary classifier's loss. "ac" (AC-GAN): D's head learns the labels of real images only, and G
    * is rewarded when its images classify as their labels, which pays for ANY feature the head reacts to,
    * real finding or not (the known failure: generated images become easier to classify than real ones).
@@ -185,6 +194,8 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   auxWeightG: 0.5,
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
+  instanceNoise: 0,
+  instanceNoiseImages: 0,
   auxLoss: "ac",
   batchSize: 32,
   lrG: 2e-4,
@@ -344,6 +355,8 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   auxLoss: "ac",
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
+  instanceNoise: 0,
+  instanceNoiseImages: 0,
   emaRampup: 0,
   labelFidelity: { every: 0, classifier: "tiny", classifierImages: 20_000 },
 };
@@ -431,6 +444,18 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     "auxWeightGEnd",
     "must be a number >= 0",
     c.auxWeightGEnd,
+  );
+  need(
+    num(c.instanceNoise) && (c.instanceNoise as number) >= 0 && (c.instanceNoise as number) <= 2,
+    "instanceNoise",
+    "must be a number in [0, 2] (noise std; images are in [-1, 1])",
+    c.instanceNoise,
+  );
+  need(
+    Number.isInteger(c.instanceNoiseImages) && (c.instanceNoiseImages as number) >= 0,
+    "instanceNoiseImages",
+    "must be an integer >= 0 (images; 0 = constant)",
+    c.instanceNoiseImages,
   );
   const lf = c.labelFidelity as Record<string, unknown>;
   need(isObj(lf), "labelFidelity", "must be an object", lf);

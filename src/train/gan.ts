@@ -26,6 +26,7 @@ import { Ema } from "../nn/ema.ts";
 import { bceWithLogits, ganLossD, ganLossG } from "../nn/losses.ts";
 import { type ProgressivePhase, progressivePhase } from "../nn/blend.ts";
 import { Rng } from "../util/rng.ts";
+import { addNoise, noiseParams } from "../nn/noise.ts";
 import { type GanConfig, scaleGanBatch } from "../models/config.ts";
 import { condDim, Generator, type GeneratorModel, type GeneratorPass } from "../models/generator.ts";
 import {
@@ -201,6 +202,12 @@ export function auxWeightGAt(cfg: GanConfig, imagesSeen: number): number {
   return cfg.auxWeightG + (cfg.auxWeightGEnd - cfg.auxWeightG) * f;
 }
 
+/** The instance-noise std after `imagesSeen` images: instanceNoise, falling linearly to 0 when scheduled. */
+export function instanceNoiseAt(cfg: GanConfig, imagesSeen: number): number {
+  if (cfg.instanceNoiseImages <= 0) return cfg.instanceNoise;
+  return cfg.instanceNoise * Math.max(0, 1 - imagesSeen / cfg.instanceNoiseImages);
+}
+
 /** The training state of a GAN run (everything a checkpoint holds beside the config). */
 export class GanTrainer {
   /** Iterations done. */
@@ -229,6 +236,8 @@ export class GanTrainer {
   readonly numLabels: number;
   private readonly augmenter: Augmenter | null;
   private readonly augParams: Tensor[];
+  /** Instance-noise parameters of D's three inputs a step (real, fake in the D step, fake in the G step). */
+  private readonly noise: GPUBuffer[];
   /** Real images (N, C, R, R), real labels (N, L), fake labels (N, L), G inputs. */
   private readonly xReal: Tensor;
   private readonly yReal: Tensor;
@@ -310,6 +319,7 @@ export class GanTrainer {
       })
       : null;
     this.augParams = this.augmenter ? [0, 1, 2].map(() => this.augmenter!.paramsTensor()) : [];
+    this.noise = cfg.instanceNoise > 0 ? [0, 1, 2].map(() => gpu.mutableUniform(12)) : [];
     const Z = cfg.latentDim, D = condDim(cfg, L);
     this.xReal = gpu.tensor(shape);
     this.yReal = gpu.tensor([N, L]);
@@ -395,13 +405,28 @@ export class GanTrainer {
       this.augmenter.p = this.augP;
       for (const t of this.augParams) this.augmenter.draw(rng, t);
     }
+    const sigma = instanceNoiseAt(cfg, this.imagesSeen);
+    for (const u of this.noise) {
+      gpu.device.queue.writeBuffer(u, 0, noiseParams(this.xReal.size, rng.nextU32(), sigma));
+    }
   }
 
-  /** Records the augmentation of x with params slot k into y (x itself when augmentation is off). */
+  /**
+   * Records what D sees of x with params slot k: its augmentation into y, plus instance noise (in y; x itself
+   * when both are off). The noise's backward is the identity, so the gradient path is the augmentation's.
+   */
   private augment(rec: Recorder, x: Tensor, k: number, y: Tensor): Tensor {
-    if (!this.augmenter) return x;
-    this.augmenter.forward(rec, x, this.augParams[k], y);
-    return y;
+    let out = x;
+    if (this.augmenter) {
+      this.augmenter.forward(rec, x, this.augParams[k], y);
+      out = y;
+    }
+    if (this.noise.length) {
+      if (out === x) rec.copy(x, y);
+      addNoise(rec, y, this.noise[k]);
+      out = y;
+    }
+    return out;
   }
 
   /** Records and submits one iteration (D step + G step). Nothing is read back. */
