@@ -50,21 +50,33 @@ function maxFlat(gpu: Gpu): number {
   return ROW * Number(gpu.device.limits.maxTextureDimension2D);
 }
 
-/** Copies `count` floats of `t` from element `start` into a flat r32float texture (texel (i % 4096, i / 4096)). */
-function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot: string): GPUTextureView {
+/**
+ * Copies `count` floats of `t` from element `start` into a flat texture, 4096 floats a row: r32float, texel
+ * (i % 4096, i / 4096) = value i; or rgba32float (count and start multiples of 4), texel (i % 1024, i / 1024) =
+ * values 4i .. 4i+3.
+ */
+function uploadFlat(
+  rec: Recorder,
+  t: Tensor,
+  start: number,
+  count: number,
+  slot: string,
+  format: "r32float" | "rgba32float" = "r32float",
+): GPUTextureView {
+  const per = format === "r32float" ? 1 : 4; // floats a texel
   const rows = ceilDiv(count, ROW);
   // round the height up to a power of two so a handful of textures serve every layer
   const height = Math.min(
     Number(rec.gpu.device.limits.maxTextureDimension2D),
     2 ** Math.ceil(Math.log2(rows)),
   );
-  const { texture, view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "r32float", ROW, height);
+  const { texture, view } = scratchTexture(rec.gpu, `conv2d.${slot}`, format, ROW / per, height);
   const full = Math.floor(count / ROW), rem = count - full * ROW;
   const offset = t.offset + start * 4;
   rec.encode((enc) => {
     if (full > 0) {
       enc.copyBufferToTexture({ buffer: t.buffer, offset, bytesPerRow: ROW * 4 }, { texture }, [
-        ROW,
+        ROW / per,
         full,
         1,
       ]);
@@ -73,40 +85,7 @@ function uploadFlat(rec: Recorder, t: Tensor, start: number, count: number, slot
       enc.copyBufferToTexture(
         { buffer: t.buffer, offset: offset + full * ROW * 4 },
         { texture, origin: [0, full, 0] },
-        [rem, 1, 1],
-      );
-    }
-  });
-  return view;
-}
-
-/**
- * Copies `count` floats (a multiple of 4) of `t` from element `start` (a multiple of 4) into a flat
- * rgba32float texture: texel (i % 1024, i / 1024) = values 4i .. 4i+3.
- */
-function uploadFlat4(rec: Recorder, t: Tensor, start: number, count: number, slot: string): GPUTextureView {
-  const texels = count / 4, row = ROW / 4;
-  const rows = ceilDiv(texels, row);
-  const height = Math.min(
-    Number(rec.gpu.device.limits.maxTextureDimension2D),
-    2 ** Math.ceil(Math.log2(rows)),
-  );
-  const { texture, view } = scratchTexture(rec.gpu, `conv2d.${slot}`, "rgba32float", row, height);
-  const full = Math.floor(texels / row), rem = texels - full * row;
-  const offset = t.offset + start * 4;
-  rec.encode((enc) => {
-    if (full > 0) {
-      enc.copyBufferToTexture({ buffer: t.buffer, offset, bytesPerRow: ROW * 4 }, { texture }, [
-        row,
-        full,
-        1,
-      ]);
-    }
-    if (rem > 0) {
-      enc.copyBufferToTexture(
-        { buffer: t.buffer, offset: offset + full * ROW * 4 },
-        { texture, origin: [0, full, 0] },
-        [rem, 1, 1],
+        [rem / per, 1, 1],
       );
     }
   });
@@ -292,7 +271,7 @@ export const dyPackOptions = { flat: true, vec4: true, maxValues: 131072 };
  * Packs `rows` = (n, oy, ox) pixels of dy, from element `base`, into the texture layout of
  * conv2d_bwd_weight_blocked: texel (c4 + cq * (P / DY_FOLD), P % DY_FOLD) = 4 channels of pixel P.
  */
-export function packDy(
+function packDy(
   rec: Recorder,
   dy: Tensor, // (N, Cout, Ho, Wo)
   rows: number,
@@ -361,7 +340,7 @@ export function conv2dBackwardWeightBlocked(
     const rows = c.nb * ho * wo;
     const dyStart = c.n0 * s.cout * ho * wo;
     const dyt = flat
-      ? uploadFlat4(rec, dy, dyStart, c.nb * s.cout * ho * wo, "dy_flat")
+      ? uploadFlat(rec, dy, dyStart, c.nb * s.cout * ho * wo, "dy_flat", "rgba32float")
       : packDy(rec, dy, rows, s.cout, cq, ho * wo, dyStart);
     const total = c.spl * s.cin * s.k;
     const [gx, gy] = grid1d(ceilDiv(total, WG));
