@@ -92,6 +92,16 @@ function uploadFlat(
   return view;
 }
 
+/** Where {@linkcode packWeights} starts, folds its rows, and whether it keeps the packed texture. */
+export interface PackOptions {
+  /** Rows beyond this continue in the next block of texW texel columns (0: no fold). */
+  fold?: number;
+  /** First element of `w` read. */
+  base?: number;
+  /** Keep the texture and pack again only after `w`'s buffer is written (weights, not activations). */
+  reuse?: boolean;
+}
+
 /**
  * Packs conv weights into an rgba32float texture (conv2d_pack_w.wgsl): texel (c4, r) holds
  * v(r, 4c4..4c4+3), v(r, c) = w[(r / rd) * outer + (r % rd) * inner + c * cs], zero outside rows x cols.
@@ -110,11 +120,8 @@ export function packWeights(
   outer: number,
   inner: number,
   cs: number,
-  fold = 0,
-  base = 0,
-  reuse = false,
+  { fold = 0, base = 0, reuse = false }: PackOptions = {},
 ): GPUTextureView {
-  // rows beyond `fold` (0: none) continue in the next block of texW texel columns
   const rh = fold > 0 ? Math.min(fold, rows) : rows;
   const blocks = ceilDiv(rows, rh);
   const u = [rows, cols, rd, outer, inner, cs, texW, rh, base];
@@ -208,7 +215,9 @@ export function conv2dForwardBlocked(
 ): void {
   const kk = s.k * s.k;
   const cq = ceilDiv(s.cout, 8) * 2;
-  const wt = packWeights(rec, w, "fwd_w", s.cin * kk, s.cout, cq, 0x7fffffff, 0, 1, s.cin * kk, 0, 0, true);
+  const wt = packWeights(rec, w, "fwd_w", s.cin * kk, s.cout, cq, 0x7fffffff, 0, 1, s.cin * kk, {
+    reuse: true,
+  });
   const chw = s.cin * s.h * s.w;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wb = ceilDiv(wo, 4);
@@ -234,7 +243,7 @@ export function conv2dBackwardInputBlocked(
 ): void {
   const kk = s.k * s.k;
   const cq = ceilDiv(s.cin, 8) * 2;
-  const wt = packWeights(rec, w, "bwd_w", s.cout * kk, s.cin, cq, kk, s.cin * kk, 1, kk, 0, 0, true);
+  const wt = packWeights(rec, w, "bwd_w", s.cout * kk, s.cin, cq, kk, s.cin * kk, 1, kk, { reuse: true });
   const chw = s.cout * ho * wo;
   const chunk = Math.max(1, Math.floor(maxFlat(rec.gpu) / chw));
   const wq = s.stride * ceilDiv(ceilDiv(s.w, s.stride), 4);
@@ -281,7 +290,7 @@ function packDy(
   base: number,
 ): GPUTextureView {
   if (!dyPackOptions.vec4 || hw % 4 !== 0 || base % 4 !== 0 || rows * cout > dyPackOptions.maxValues) {
-    return packWeights(rec, dy, "dy_packed", rows, cout, cq, hw, cout * hw, 1, hw, DY_FOLD, base);
+    return packWeights(rec, dy, "dy_packed", rows, cout, cq, hw, cout * hw, 1, hw, { fold: DY_FOLD, base });
   }
   const rh = Math.min(DY_FOLD, rows);
   const blocks = ceilDiv(rows, rh);

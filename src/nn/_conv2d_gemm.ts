@@ -176,21 +176,9 @@ export function conv2dForwardGemm(
   const kk = s.k * s.k;
   // row (ci, kh, kw), column co; whole blocks of 16 channels, zero padded
   const texW = ceilDiv(s.cout, 16) * 4;
-  const wt = packWeights(
-    rec,
-    w,
-    "gemm_fwd_w",
-    s.cin * kk,
-    s.cout,
-    texW,
-    0x7fffffff,
-    0,
-    1,
-    s.cin * kk,
-    0,
-    0,
-    true,
-  );
+  const wt = packWeights(rec, w, "gemm_fwd_w", s.cin * kk, s.cout, texW, 0x7fffffff, 0, 1, s.cin * kk, {
+    reuse: true,
+  });
   gemm(rec, x, wt, b, y, s.n, s.cin, s.h, s.w, s.cout, ho, wo, s.k, s.stride, s.pad, 1, leaky);
 }
 
@@ -210,20 +198,9 @@ export function conv2dBackwardInputGemm(
   const kk = s.k * s.k;
   // row (co, kh', kw') = w[co, c, K-1-kh', K-1-kw'], column c = ci
   const texW = ceilDiv(s.cin, 16) * 4;
-  const wt = packWeights(
-    rec,
-    w,
-    "gemm_bwd_w",
-    s.cout * kk,
-    s.cin,
-    texW,
-    kk,
-    s.cin * kk,
-    -1,
-    kk,
-    0,
-    kk - 1,
-    true,
-  );
+  const wt = packWeights(rec, w, "gemm_bwd_w", s.cout * kk, s.cin, texW, kk, s.cin * kk, -1, kk, {
+    base: kk - 1,
+    reuse: true,
+  });
   gemm(rec, dy, wt, null, dx, s.n, s.cout, ho, wo, s.cin, s.h, s.w, s.k, 1, s.k - 1 - s.pad, s.stride);
 }

@@ -159,13 +159,14 @@ export function biasActBackward(
 ): void {
   const [n, c, s] = ncs(y.shape);
   const total = n * c * s;
+  if (dx !== dy && dx.buffer === dy.buffer) {
+    throw new Error("biasActBackward: dx must be dy itself or another buffer");
+  }
   if (dbias && dx !== dy && s % 4 === 0 && biasActOptions.fusedSum) {
-    if (dx.buffer === dy.buffer) throw new Error("biasActBackward: dx must be dy itself or another buffer");
     biasActBackwardSum(rec, dy, y, dx, dbias, act, n, c, s);
     return;
   }
   if (dx !== dy) {
-    if (dx.buffer === dy.buffer) throw new Error("biasActBackward: dx must be dy itself or another buffer");
     rec.dispatch(bwdKernel(act), [dy, y, dx, rec.gpu.uniform([total])], grid1d(Math.ceil(total / WG)));
   } else if (act !== "identity") {
     throw new Error(`biasActBackward: in place (dx === dy) only for identity, not ${act}`);
