@@ -1,4 +1,4 @@
-// add_noise: v[i] += SIGMA_i * g(seed, i) in place, g a standard normal drawn from a counter-based hash (PCG
+// add_noise: v[i] += sigma * g(seed, i) in place, g a standard normal drawn from a counter-based hash (PCG
 // of (seed, i), Box-Muller on two 24-bit uniforms), so the same seed gives the same noise on any device and
 // the CPU reference (src/nn/noise.ts) reproduces it. The discriminator's instance noise: added to real and
 // generated images alike, it hides differences below its scale (e.g. in pixel noise), so D and its

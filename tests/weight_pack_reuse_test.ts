@@ -8,7 +8,7 @@ import { weightPackOptions } from "../src/nn/_conv2d_blocked.ts";
 import { biasActForward } from "../src/nn/activation.ts";
 import { conv2dBackwardInput, conv2dForward, type Conv2dShape } from "../src/nn/conv2d.ts";
 import { GanTrainer, topCombos } from "../src/train/gan.ts";
-import type { Gpu, Recorder } from "../src/gpu/gpu.ts";
+import type { Gpu } from "../src/gpu/gpu.ts";
 import { quickSetup } from "./_gan_setup.ts";
 import { rand, testGpu } from "./_util.ts";
 
@@ -63,7 +63,7 @@ Deno.test("kept packed weights: new weights are packed again, forward and input 
   assert(kept.y.some((v, i) => v !== first.y[i]), "the new weights change the output");
   // weights written by a dispatch (as Adam writes them) count too
   const src = gpu.tensor(w.shape, rand(w.size, 7));
-  gpu.run((rec: Recorder) => biasActForward(rec, src, null, w, "identity"));
+  gpu.run((rec) => biasActForward(rec, src, null, w, "identity"));
   const afterDispatch = await pass();
   weightPackOptions.reuse = false;
   try {
