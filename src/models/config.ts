@@ -59,6 +59,14 @@ export interface GanConfig {
   /** G's auxiliary weight after auxDecayImages (used only when auxDecayImages > 0). */
   auxWeightGEnd: number;
   /**
+   * Label smoothing of G's auxiliary targets, in [0, 0.5): G is trained towards D's head answering 1 - s for
+   * a requested label and s for the others, instead of 1 and 0 (0 = off). With hard targets the loss keeps
+   * paying G to make a finding ever easier to classify, past what any real image shows (the caricature that
+   * label fidelity above the real ceiling reveals); with smoothed targets it pushes back once D's head is more
+   * certain than 1 - s. D's own targets stay hard.
+   */
+  auxSmoothG: number;
+  /**
    * Instance noise: the standard deviation of Gaussian noise added to every image D sees, real and
    * generated (after augmentation; images in [-1, 1]); 0 = off. It hides differences smaller than itself,
    * such as the pixel-noise level by which a generator can tell D's auxiliary head a label without drawing
@@ -194,6 +202,7 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   auxWeightG: 0.5,
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
+  auxSmoothG: 0,
   instanceNoise: 0,
   instanceNoiseImages: 0,
   auxLoss: "ac",
@@ -355,6 +364,7 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   auxLoss: "ac",
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
+  auxSmoothG: 0,
   instanceNoise: 0,
   instanceNoiseImages: 0,
   emaRampup: 0,
@@ -444,6 +454,12 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     "auxWeightGEnd",
     "must be a number >= 0",
     c.auxWeightGEnd,
+  );
+  need(
+    num(c.auxSmoothG) && (c.auxSmoothG as number) >= 0 && (c.auxSmoothG as number) < 0.5,
+    "auxSmoothG",
+    "must be a number in [0, 0.5) (0 = hard targets)",
+    c.auxSmoothG,
   );
   need(
     num(c.instanceNoise) && (c.instanceNoise as number) >= 0 && (c.instanceNoise as number) <= 2,

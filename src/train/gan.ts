@@ -195,6 +195,13 @@ export function emaDecayAt(cfg: GanConfig, imagesSeen: number): number {
   return halfLife > 0 ? 0.5 ** (cfg.batchSize / halfLife) : 0;
 }
 
+/** Binary label smoothing in place: targets 0 and 1 become s and 1 - s (soft targets t become s + (1 - 2s) t). */
+export function smoothTargets(t: Float32Array, s: number): Float32Array {
+  if (s === 0) return t;
+  for (let i = 0; i < t.length; i++) t[i] = s + (1 - 2 * s) * t[i];
+  return t;
+}
+
 /** G's auxiliary-loss weight after `imagesSeen` images: auxWeightG, decaying linearly to auxWeightGEnd. */
 export function auxWeightGAt(cfg: GanConfig, imagesSeen: number): number {
   if (cfg.auxDecayImages <= 0) return cfg.auxWeightG;
@@ -254,7 +261,7 @@ export class GanTrainer {
   /**
    * Targets of the auxiliary head (N, A): on real images, on generated images in the D step and in the G
    * step. AC-GAN (A = L): the real labels and twice the fake labels. ADC-GAN (A = 2L): [y, 0], [0, y] and
-   * [y, 0] ("real with label l" | "generated with label l").
+   * [y, 0] ("real with label l" | "generated with label l"). G's targets are smoothed when auxSmoothG > 0.
    */
   private readonly auxReal: Tensor;
   private readonly auxFakeD: Tensor;
@@ -271,7 +278,7 @@ export class GanTrainer {
     x: Float32Array;
     yr: Float32Array;
     yf: Float32Array;
-    /** ADC targets (N, 2L): [yr, 0], [0, yf], [yf, 0]; empty for AC. */
+    /** ADC targets (N, 2L): [yr, 0], [0, yf], [yf, 0]; empty for AC (G's also for AC with auxSmoothG). */
     ar: Float32Array;
     afd: Float32Array;
     afg: Float32Array;
@@ -337,7 +344,8 @@ export class GanTrainer {
     this.dAuxFake = gpu.tensor([N, A]);
     this.auxReal = this.adc ? gpu.tensor([N, A]) : this.yReal;
     this.auxFakeD = this.adc ? gpu.tensor([N, A]) : this.yFake;
-    this.auxFakeG = this.adc ? gpu.tensor([N, A]) : this.yFake;
+    const ownG = this.adc || cfg.auxSmoothG > 0;
+    this.auxFakeG = ownG ? gpu.tensor([N, A]) : this.yFake;
     this.posW = gpu.tensor([A], new Float32Array(A).fill(1));
     this.negW = gpu.tensor([A], new Float32Array(A).fill(1));
     this.lossLog = gpu.tensor([8], new Float32Array(8));
@@ -347,7 +355,7 @@ export class GanTrainer {
       yf: new Float32Array(N * L),
       ar: new Float32Array(this.adc ? N * A : 0),
       afd: new Float32Array(this.adc ? N * A : 0),
-      afg: new Float32Array(this.adc ? N * A : 0),
+      afg: new Float32Array(ownG ? N * A : 0),
       z: new Float32Array(N * Z),
       zy: new Float32Array(N * (Z + L)),
       cond: new Float32Array(N * D),
@@ -399,6 +407,9 @@ export class GanTrainer {
       adcTargets(host.yr, host.yf, L, host.ar, host.afd, host.afg);
       gpu.write(this.auxReal, host.ar);
       gpu.write(this.auxFakeD, host.afd);
+    } else if (cfg.auxSmoothG > 0) host.afg.set(host.yf);
+    if (host.afg.length > 0) {
+      smoothTargets(host.afg, cfg.auxSmoothG);
       gpu.write(this.auxFakeG, host.afg);
     }
     if (this.augmenter) {
