@@ -3,6 +3,7 @@
  * - ADC-GAN targets of the 2L auxiliary outputs (CPU, exact), the ADC head's prior bias, and a short ADC
  *   run: finite losses, D's loss on generated images logged, nothing allocated after the first step;
  * - the EMA ramp-up rule (StyleGAN2-ADA's), exact values;
+ * - label smoothing of G's auxiliary targets (G's step only) and the label entering G's input layer only;
  * - configs written before these fields existed still load, with the old behaviour.
  */
 import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
@@ -12,9 +13,11 @@ import {
   auxWeightGAt,
   emaDecayAt,
   GanTrainer,
+  generatorInputs,
   initAuxBias,
   instanceNoiseAt,
   type LossReport,
+  smoothTargets,
 } from "../src/train/gan.ts";
 import { Discriminator } from "../src/models/discriminator.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
@@ -113,7 +116,9 @@ Deno.test("configs without the newer fields load with the old behaviour; bad val
   delete old.auxWeightGEnd;
   delete old.instanceNoise;
   delete old.instanceNoiseImages;
+  delete old.auxSmoothG;
   const c = validateGanConfig(old);
+  assertEquals(c.auxSmoothG, 0, "hard targets in an older run");
   assertEquals([c.instanceNoise, c.instanceNoiseImages], [0, 0], "no instance noise in an older run");
   assertThrows(() => resolveGanConfig({ instanceNoise: -0.1 }), Error, /"instanceNoise"/);
   assertThrows(() => resolveGanConfig({ instanceNoiseImages: 0.5 }), Error, /"instanceNoiseImages"/);
@@ -183,4 +188,46 @@ Deno.test("a short ADC run: finite losses, D's label loss on generated images lo
   }
   assert(tr.ema.currentDecay > 0 && tr.ema.currentDecay < 0.999, `ramped decay ${tr.ema.currentDecay}`);
   assertEquals(tr.ema.currentDecay, emaDecayAt(cfg, tr.imagesSeen - cfg.batchSize));
+});
+
+Deno.test("auxSmoothG: G's auxiliary targets become s and 1 - s; D's stay hard", async () => {
+  assertEquals(
+    Array.from(smoothTargets(new Float32Array([0, 1, 1, 0]), 0.1)),
+    [0.1, 0.9, 0.9, 0.1].map(Math.fround),
+  );
+  assertEquals(Array.from(smoothTargets(new Float32Array([0, 1]), 0)), [0, 1], "0 leaves the targets hard");
+  const gpu = await testGpu();
+  const oneStep = async (over: Record<string, unknown>) => {
+    const { data, cfg } = quickSetup(over);
+    const tr = new GanTrainer(gpu, cfg, data);
+    tr.trainStep(); // D's step comes first, with the same fakes, then G's
+    return { d: await gpu.read(tr.d.weights.store.values), g: await gpu.read(tr.g.weights.store.values) };
+  };
+  for (const auxLoss of ["ac", "adc"]) {
+    const hard = await oneStep({ auxLoss }), smooth = await oneStep({ auxLoss, auxSmoothG: 0.2 });
+    assertEquals(smooth.d, hard.d, `${auxLoss}: D's step does not see G's targets`);
+    assert(smooth.g.some((v, i) => v !== hard.g[i]), `${auxLoss}: G's step trains towards other targets`);
+    assert(smooth.g.every(Number.isFinite), "finite weights");
+  }
+  assertThrows(() => resolveGanConfig({ auxSmoothG: 0.5 }), Error, /"auxSmoothG"/);
+  assertThrows(() => resolveGanConfig({ auxSmoothG: -0.1 }), Error, /"auxSmoothG"/);
+});
+
+Deno.test('condInput "latent": the norms see z only, the label still reaches G through its input layer', async () => {
+  const cfg = resolveGanConfig({ latentDim: 3, condInput: "latent" });
+  const z = new Float32Array([1, 2, 3, 4, 5, 6]), y = [1, 0, 0, 1];
+  const zy = new Float32Array(10), cond = new Float32Array(6).fill(9);
+  generatorInputs(cfg, 2, z, y, zy, cond);
+  assertEquals(Array.from(zy), [1, 2, 3, 1, 0, 4, 5, 6, 0, 1]);
+  assertEquals(Array.from(cond), [1, 2, 3, 4, 5, 6]);
+  const gpu = await testGpu();
+  const { data, cfg: qc } = quickSetup({ condInput: "latent" });
+  const tr = new GanTrainer(gpu, qc, data);
+  const gamma = tr.g.weights.store.params.find((p) => p.name === "g.b4.norm0.gamma.w")!;
+  assertEquals(gamma.shape[1], qc.latentDim, "norm weights (C, Z)");
+  for (let s = 0; s < 3; s++) tr.trainStep();
+  const L = data.labelNames.length, n = 4, rows = new Uint8Array(n * L);
+  for (let i = 0; i < n; i++) rows[i * L + (i % L)] = 1;
+  const a = await tr.generate(rows, 5), b = await tr.generate(new Uint8Array(n * L), 5);
+  assert(a.some((v, i) => v !== b[i]), "the label changes the image");
 });

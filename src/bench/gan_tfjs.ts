@@ -36,7 +36,7 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
 
   // ---- generator
   const gch = cfg.gChannels;
-  const condD = cfg.condInput === "label" ? L : Z + L;
+  const condD = cfg.condInput === "label" ? L : cfg.condInput === "latent" ? Z : Z + L;
   const gFc = v([Z + L, gch[0] * 16], he(Z + L), "g_fc");
   type Norm = { g: TF.Variable; b: TF.Variable };
   const gNorms: Norm[] = [];
@@ -175,7 +175,11 @@ export function buildTfjsGan(tf: Tf, cfg: GanConfig, numLabels: number): TfjsGan
 
   const step = async () => {
     const zy = tf.tidy(() => tf.concat([tf.randomNormal([N, Z]), labels], 1)) as TF.Tensor2D;
-    const cond = cfg.condInput === "label" ? labels : zy;
+    const cond = cfg.condInput === "label"
+      ? labels
+      : cfg.condInput === "latent"
+      ? tf.slice(zy, [0, 0], [N, Z])
+      : zy;
     const sig = sigmas();
     const dLoss = optD.minimize(
       () => {

@@ -35,8 +35,14 @@ export interface GanConfig {
   upsample: "convT" | "nearest";
   /** Normalisation inside the generator's conditional norms (scale/shift from a linear layer on the condition). */
   condNorm: GenNorm;
-  /** What the conditional norms' scale/shift is computed from: "latent+label" ([z, y]) or "label" (y). */
-  condInput: "latent+label" | "label";
+  /**
+   * What the conditional norms' scale/shift is computed from: "latent+label" ([z, y]), "label" (y) or
+   * "latent" (z: the label then enters only G's input layer, as a (C0, 4, 4) map). A label term in a norm
+   * shifts or scales a channel uniformly over the whole image, the cheapest way to tell D's auxiliary head a
+   * label without drawing the (local) finding: generated phantom images of a finding were brighter overall
+   * and "no finding" heads larger than real ones (README, "Where the label goes in G").
+   */
+  condInput: "latent+label" | "label" | "latent";
   /** Spectral normalisation of the discriminator weights (all but the auxiliary classifier head). */
   spectralNorm: boolean;
   /** Group size of the discriminator's minibatch-stddev layer (must divide batchSize; 0 = off). */
@@ -413,7 +419,7 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     c.condNorm,
   );
   need(
-    c.condInput === "latent+label" || c.condInput === "label",
+    c.condInput === "latent+label" || c.condInput === "label" || c.condInput === "latent",
     "condInput",
     'must be "latent+label" or "label"',
     c.condInput,

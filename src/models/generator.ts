@@ -4,10 +4,10 @@
  * then one block per doubling up to the resolution:
  *   upsample (convT k4 s2 p1, or nearest x2 + conv3x3) -> cond norm -> leaky -> conv3x3 -> cond norm -> leaky,
  * then toImage (conv1x1 + bias) -> tanh. Every conditional norm gets its own per-sample scale and shift
- * from linear layers on the condition ([z, y] or y, see GanConfig.condInput), so the label modulates every
- * resolution.
+ * from linear layers on the condition ([z, y], y or z, see GanConfig.condInput), so the label modulates
+ * every resolution (or, with z, only the input layer).
  *
- * Inputs per batch: `zy` (N, Z + L) = [z, y] and `cond` (N, D) = [z, y] or y (the trainer builds them on
+ * Inputs per batch: `zy` (N, Z + L) = [z, y] and `cond` (N, D) = [z, y], y or z (the trainer builds them on
  * the CPU). The condition carries no gradient.
  * @module
  */
@@ -32,7 +32,8 @@ import {
 
 /** Width of the condition vector the generator's norms read. */
 export function condDim(cfg: GanConfig, numLabels: number): number {
-  return cfg.condInput === "label" ? numLabels : cfg.latentDim + numLabels;
+  if (cfg.condInput === "label") return numLabels;
+  return cfg.condInput === "latent" ? cfg.latentDim : cfg.latentDim + numLabels;
 }
 
 /** Gain of the linear layers making scale and shift: small, so the modulation starts near the identity. */

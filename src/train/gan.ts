@@ -128,7 +128,8 @@ export function generatorInputs(
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < Z; k++) zy[i * (Z + L) + k] = z[i * Z + k];
     for (let l = 0; l < L; l++) zy[i * (Z + L) + Z + l] = labels[i * L + l];
-    if (D === Z + L) cond.set(zy.subarray(i * (Z + L), (i + 1) * (Z + L)), i * D);
+    if (cfg.condInput === "latent+label") cond.set(zy.subarray(i * (Z + L), (i + 1) * (Z + L)), i * D);
+    else if (cfg.condInput === "latent") cond.set(z.subarray(i * Z, (i + 1) * Z), i * D);
     else for (let l = 0; l < L; l++) cond[i * D + l] = labels[i * L + l];
   }
 }
