@@ -230,4 +230,5 @@ Deno.test('condInput "latent": the norms see z only, the label still reaches G t
   for (let i = 0; i < n; i++) rows[i * L + (i % L)] = 1;
   const a = await tr.generate(rows, 5), b = await tr.generate(new Uint8Array(n * L), 5);
   assert(a.some((v, i) => v !== b[i]), "the label changes the image");
+  assertThrows(() => resolveGanConfig({ condInput: "noise" }), Error, /"condInput".*"latent"/);
 });

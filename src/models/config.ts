@@ -40,7 +40,8 @@ export interface GanConfig {
    * "latent" (z: the label then enters only G's input layer, as a (C0, 4, 4) map). A label term in a norm
    * shifts or scales a channel uniformly over the whole image, the cheapest way to tell D's auxiliary head a
    * label without drawing the (local) finding: generated phantom images of a finding were brighter overall
-   * and "no finding" heads larger than real ones (README, "Where the label goes in G").
+   * and "no finding" heads larger than real ones. "latent" removes that, but did not raise TSTR on the
+   * phantom (three seeds; README, "Where the label goes in G"), so the presets keep "latent+label".
    */
   condInput: "latent+label" | "label" | "latent";
   /** Spectral normalisation of the discriminator weights (all but the auxiliary classifier head). */
@@ -69,7 +70,8 @@ export interface GanConfig {
    * a requested label and s for the others, instead of 1 and 0 (0 = off). With hard targets the loss keeps
    * paying G to make a finding ever easier to classify, past what any real image shows (the caricature that
    * label fidelity above the real ceiling reveals); with smoothed targets it pushes back once D's head is more
-   * certain than 1 - s. D's own targets stay hard.
+   * certain than 1 - s. D's own targets stay hard. On the phantom it made the findings louder and lost TSTR
+   * (README, "Where the label goes in G"): off in the presets.
    */
   auxSmoothG: number;
   /**
@@ -421,7 +423,7 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
   need(
     c.condInput === "latent+label" || c.condInput === "label" || c.condInput === "latent",
     "condInput",
-    'must be "latent+label" or "label"',
+    'must be "latent+label", "label" or "latent"',
     c.condInput,
   );
   need(typeof c.spectralNorm === "boolean", "spectralNorm", "must be true or false", c.spectralNorm);
