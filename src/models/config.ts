@@ -44,6 +44,13 @@ export interface GanConfig {
    * phantom (three seeds; README, "Where the label goes in G"), so the presets keep "latent+label".
    */
   condInput: "latent+label" | "label" | "latent";
+  /**
+   * Noise inputs in the generator (model "cpd"; StyleGAN's): every conv's output gets a fresh standard-normal
+   * map per image, scaled by a learned strength per channel (starting at 0). The latent vector must otherwise
+   * decide every pixel through the upsampling convs; a per-pixel random input lets G place a small, compact
+   * detail (a 1-2 px clot) anywhere instead of drawing the spread-out average of where it could lie.
+   */
+  gNoise: boolean;
   /** Spectral normalisation of the discriminator weights (all but the auxiliary classifier head). */
   spectralNorm: boolean;
   /** Group size of the discriminator's minibatch-stddev layer (must divide batchSize; 0 = off). */
@@ -203,6 +210,7 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   upsample: "convT",
   condNorm: "pixel",
   condInput: "latent+label",
+  gNoise: false,
   spectralNorm: true,
   mbstdGroup: 4,
   loss: "hinge",
@@ -369,6 +377,7 @@ const pow2 = (v: unknown): boolean => posInt(v) && (v & (v - 1)) === 0;
  * config.json or checkpoint without them still loads and resumes exactly as before.
  */
 const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
+  gNoise: false,
   auxLoss: "ac",
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
@@ -425,6 +434,13 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     "condInput",
     'must be "latent+label", "label" or "latent"',
     c.condInput,
+  );
+  need(typeof c.gNoise === "boolean", "gNoise", "must be true or false", c.gNoise);
+  need(
+    !c.gNoise || c.model === "cpd",
+    "gNoise",
+    'is implemented for model "cpd" only; set it to false for the progressive model',
+    c.gNoise,
   );
   need(typeof c.spectralNorm === "boolean", "spectralNorm", "must be true or false", c.spectralNorm);
   need(c.loss === "hinge" || c.loss === "logistic", "loss", 'must be "hinge" or "logistic"', c.loss);

@@ -3,7 +3,8 @@
  * linear([z, y]) -> (C0, 4, 4) -> conditional norm -> leaky ReLU -> conv3x3 -> conditional norm -> leaky,
  * then one block per doubling up to the resolution:
  *   upsample (convT k4 s2 p1, or nearest x2 + conv3x3) -> cond norm -> leaky -> conv3x3 -> cond norm -> leaky,
- * then toImage (conv1x1 + bias) -> tanh. Every conditional norm gets its own per-sample scale and shift
+ * then toImage (conv1x1 + bias) -> tanh. With GanConfig.gNoise, every conv's output (before its norm) gets a
+ * noise input: a fresh standard-normal map per image scaled by a learned strength per channel. Every conditional norm gets its own per-sample scale and shift
  * from linear layers on the condition ([z, y], y or z, see GanConfig.condInput), so the label modulates
  * every resolution (or, with z, only the input layer).
  *
@@ -13,7 +14,7 @@
  */
 
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
-import { ParamStore } from "../gpu/params.ts";
+import { type Param, ParamStore } from "../gpu/params.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { Rng } from "../util/rng.ts";
 import type { GanConfig } from "./config.ts";
@@ -24,6 +25,7 @@ import {
   ConvT,
   type Layer,
   Linear,
+  NoiseInject,
   Up2,
   type Variant,
   type Weight,
@@ -52,6 +54,11 @@ export interface GeneratorPass {
   forward(rec: Recorder, zy: Tensor, cond: Tensor): Tensor;
   /** Records the backward from dimg (N, C, R, R): parameter gradients accumulate. */
   backward(rec: Recorder, dimg: Tensor): void;
+  /**
+   * Names the noise inputs' maps of the next forward and backward (GanConfig.gNoise; absent or a no-op
+   * without): `seed` per step or per sample call, image n of the batch drawn as row row0 + n.
+   */
+  setNoise?(seed: number, row0: number): void;
 }
 
 /** A generator's weights; {@linkcode Generator.pass} builds a pass for a batch size. */
@@ -69,6 +76,8 @@ export class Generator implements GeneratorModel {
   private readonly norms: NormW[] = [];
   private readonly ups: Weight[] = [];
   private readonly convs: Weight[] = [];
+  /** Noise strengths (C), one per conv in build order (GanConfig.gNoise), else empty. */
+  private readonly noise: Param[] = [];
   /** toImage weight at the full resolution. */
   readonly toImg: Weight;
   /** Kernel variant of every engine call. */
@@ -92,8 +101,13 @@ export class Generator implements GeneratorModel {
       gamma: set.weight(`${name}.gamma`, [c, D], D, { gain: MOD_GAIN, biasLen: c }),
       beta: set.weight(`${name}.beta`, [c, D], D, { gain: MOD_GAIN, biasLen: c }),
     });
+    // zero strengths: a new generator with noise inputs starts as the one without
+    const noise = (name: string, c: number) => {
+      if (cfg.gNoise) this.noise.push(set.store.add(name, [c], new Float32Array(c)));
+    };
     this.norms.push(norm("g.b4.norm0", ch[0]));
     this.convs.push(set.weight("g.b4.conv", [ch[0], ch[0], 3, 3], ch[0] * 9));
+    noise("g.b4.conv.noise", ch[0]);
     this.norms.push(norm("g.b4.norm1", ch[0]));
     for (let i = 1; i < ch.length; i++) {
       const r = 4 << i, b = `g.b${r}`;
@@ -103,8 +117,10 @@ export class Generator implements GeneratorModel {
           ? set.weight(`${b}.up`, [ch[i - 1], ch[i], 4, 4], ch[i - 1] * 4)
           : set.weight(`${b}.up`, [ch[i], ch[i - 1], 3, 3], ch[i - 1] * 9),
       );
+      noise(`${b}.up.noise`, ch[i]);
       this.norms.push(norm(`${b}.norm0`, ch[i]));
       this.convs.push(set.weight(`${b}.conv`, [ch[i], ch[i], 3, 3], ch[i] * 9));
+      noise(`${b}.conv.noise`, ch[i]);
       this.norms.push(norm(`${b}.norm1`, ch[i]));
     }
     const last = ch[ch.length - 1];
@@ -127,6 +143,10 @@ export class Generator implements GeneratorModel {
     const steps: (Layer | CondNorm)[] = [];
     const fc = new Linear(gpu, this.fc, n, false, variant);
     let shape = [n, ch[0], 4, 4];
+    let k = 0;
+    const noise = () => {
+      if (cfg.gNoise) steps.push(new NoiseInject(gpu, shape, this.noise[k++]));
+    };
     const normAct = (k: number) => {
       steps.push(new CondNorm(gpu, shape, mode, this.norms[k].gamma, this.norms[k].beta, variant));
       steps.push(new Act(gpu, shape, "leaky_relu"));
@@ -135,6 +155,7 @@ export class Generator implements GeneratorModel {
     const conv3 = (w: Weight, cin: number, cout: number, h: number) =>
       new Conv(gpu, w, { n, cin, h, w: h, cout, k: 3, stride: 1, pad: 1 }, true, variant);
     steps.push(conv3(this.convs[0], ch[0], ch[0], 4));
+    noise();
     normAct(1);
     const blockEnds = [steps.length];
     let h = 4;
@@ -155,8 +176,10 @@ export class Generator implements GeneratorModel {
       }
       h *= 2;
       shape = [n, ch[i], h, h];
+      noise();
       normAct(2 * i);
       steps.push(conv3(this.convs[i], ch[i], ch[i], h));
+      noise();
       normAct(2 * i + 1);
       blockEnds.push(steps.length);
     }
@@ -179,11 +202,17 @@ class CpdGeneratorPass implements GeneratorPass {
   readonly out: Tensor;
   private readonly fc: Linear;
   private readonly steps: (Layer | CondNorm)[];
+  private readonly noise: NoiseInject[];
   constructor(g: Generator, readonly n: number) {
     const { fc, steps } = g.buildLayers(n);
     this.fc = fc;
     this.steps = steps;
+    this.noise = steps.filter((s): s is NoiseInject => s instanceof NoiseInject);
     this.out = steps[steps.length - 1].y;
+  }
+  setNoise(seed: number, row0: number): void {
+    // each layer its own maps: the seed mixed with the layer's index (golden-ratio increments)
+    this.noise.forEach((l, k) => l.setSeed((seed ^ Math.imul(k + 1, 0x9e3779b9)) >>> 0, row0));
   }
   forward(rec: Recorder, zy: Tensor, cond: Tensor): Tensor {
     let h = this.fc.forward(rec, zy);

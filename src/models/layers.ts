@@ -34,6 +34,12 @@ import {
 import { linearBackwardInput, linearBackwardWeight, linearForward } from "../nn/linear.ts";
 import { matmul } from "../nn/matmul.ts";
 import { mbstdSavedShape, minibatchStdBackward, minibatchStdForward } from "../nn/minibatch_std.ts";
+import {
+  NOISE_INJECT_PARAM_BYTES,
+  noiseInjectBackward,
+  noiseInjectForward,
+  noiseInjectParams,
+} from "../nn/noise_inject.ts";
 import { avgPool2Backward, avgPool2Forward, upsample2Backward, upsample2Forward } from "../nn/pool.ts";
 import {
   spectralNormBackward,
@@ -317,6 +323,39 @@ export class Act implements Layer {
   backward(rec: Recorder, dy: Tensor): Tensor {
     biasActBackward(rec, dy, this.y, this.dx, null, this.act);
     return this.dx;
+  }
+}
+
+/**
+ * Noise input (src/nn/noise_inject.ts): x += s * g in place, g one standard-normal map per image named by the
+ * seed of {@linkcode NoiseInject.setSeed}, s (C) a learned strength per channel. In place because the layer
+ * that wrote x (a conv in the generator) does not read its output in its backward.
+ */
+export class NoiseInject implements Layer {
+  /** The per-pass uniform (n, c, h * w, seed, row0). */
+  private readonly params: GPUBuffer;
+  private x!: Tensor;
+  /** Builds the layer for activations of `shape` (N, C, H, W) with strength `s` (C). */
+  constructor(private readonly gpu: Gpu, readonly shape: readonly number[], readonly s: Param) {
+    this.params = gpu.mutableUniform(NOISE_INJECT_PARAM_BYTES);
+    this.setSeed(0, 0);
+  }
+  /** The noise of the next forward and backward: maps named by `seed`, image n of the batch is row row0 + n. */
+  setSeed(seed: number, row0: number): void {
+    this.gpu.device.queue.writeBuffer(this.params, 0, noiseInjectParams(this.shape, seed, row0));
+  }
+  /** The output of the last forward (the input, changed in place). */
+  get y(): Tensor {
+    return this.x;
+  }
+  forward(rec: Recorder, x: Tensor): Tensor {
+    this.x = x;
+    noiseInjectForward(rec, x, this.s.value, this.params);
+    return x;
+  }
+  backward(rec: Recorder, dy: Tensor, params: boolean): Tensor {
+    if (params) noiseInjectBackward(rec, dy, this.s.grad, this.params);
+    return dy;
   }
 }
 

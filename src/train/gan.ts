@@ -397,6 +397,8 @@ export class GanTrainer {
       for (let l = 0; l < L; l++) host.yf[i * L + l] = data.labels[r * L + l];
     }
     for (let k = 0; k < host.z.length; k++) host.z[k] = rng.normal();
+    // drawn only with noise inputs, so runs without them keep their random stream
+    if (cfg.gNoise) this.gPass.setNoise?.(rng.nextU32(), 0);
     generatorInputs(cfg, L, host.z, host.yf, host.zy, host.cond);
     const gpu = this.gpu;
     gpu.write(this.xReal, host.x);
@@ -668,6 +670,8 @@ export async function sampleWith(
     generatorInputs(cfg, L, z, y, hzy, hc);
     gpu.write(zy, hzy);
     gpu.write(cond, hc);
+    // noise inputs named by the seed and the row, like the latents: independent of the batch size
+    pass.setNoise?.(noiseSeedOf(seed), s);
     const rec = gpu.recorder();
     hooks.before?.(rec);
     pass.forward(rec, zy, cond);
@@ -677,6 +681,11 @@ export async function sampleWith(
     out.set(buf.subarray(0, m * sz), s * sz);
   }
   return out;
+}
+
+/** The seed of a sample call's noise inputs, decorrelated from its latents' Rng(seed) by a hash. */
+function noiseSeedOf(seed: number): number {
+  return (Math.imul(seed ^ 0x6e6f6973, 0x85ebca6b) ^ 0x5bd1e995) >>> 0;
 }
 
 /** The `k` most frequent label combinations of a dataset, as rows (k, L) of 0/1 (fewer if there are fewer). */
