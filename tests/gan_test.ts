@@ -148,7 +148,16 @@ for (const condNorm of ["pixel", "instance"] as const) {
       );
     }
     // one parameter tensor at a time, so a wrong small layer is not hidden by a big one
-    for (const name of ["g.fc.w", "g.b4.norm0.gamma.w", "g.b8.up.w", "g.b8.norm1.beta.b", "g.to_img.w"]) {
+    // (g.b8.conv.noise: the tiny preset's noise inputs, whose maps stay fixed between the passes)
+    const names = [
+      "g.fc.w",
+      "g.b4.norm0.gamma.w",
+      "g.b8.up.w",
+      "g.b8.norm1.beta.b",
+      "g.b8.conv.noise",
+      "g.to_img.w",
+    ];
+    for (const name of names) {
       const p = store.params.find((q) => q.name === name)!;
       const u = new Float32Array(store.floats);
       for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
@@ -304,6 +313,7 @@ Deno.test("progressive: at alpha 0 the output is the upsampled output of the pre
   const gpu = await testGpu();
   const cfg = microConfig({
     model: "progressive",
+    gNoise: false, // the tiny preset's noise inputs exist for the cpd generator only
     resolution: 16,
     gChannels: [8, 8, 4],
     dChannels: [8, 8, 4],

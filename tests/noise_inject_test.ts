@@ -63,7 +63,8 @@ Deno.test("gNoise: zero strengths draw the generator without noise; then batch-i
   const L = data.labelNames.length, M = 7;
   const labels = new Uint8Array(M * L);
   for (let i = 0; i < M; i++) labels[i * L + (i % L)] = 1;
-  const plain = new Generator(gpu, cfg, L), noisy = new Generator(gpu, { ...cfg, gNoise: true }, L);
+  const plain = new Generator(gpu, { ...cfg, gNoise: false }, L);
+  const noisy = new Generator(gpu, { ...cfg, gNoise: true }, L);
   const strengths = noisy.weights.store.params.filter((p) => p.name.endsWith(".noise"));
   assertEquals(strengths.length, 1 + 2 * (cfg.gChannels.length - 1), "one after every conv");
   assertEquals(await draw(gpu, noisy, L, 4, labels, 9), await draw(gpu, plain, L, 4, labels, 9));
@@ -78,14 +79,15 @@ Deno.test("gNoise: zero strengths draw the generator without noise; then batch-i
 
 Deno.test("gNoise: a training step moves every strength; the config checks the field", async () => {
   const gpu = await testGpu();
-  const { data, cfg } = quickSetup({ gNoise: true });
+  const { data, cfg } = quickSetup();
   const tr = new GanTrainer(gpu, cfg, data);
   tr.trainStep();
   for (const p of tr.g.weights.store.params.filter((q) => q.name.endsWith(".noise"))) {
     const v = await gpu.read(p.value);
     assert(v.every((x) => x !== 0 && Number.isFinite(x)), `${p.name}: ${Array.from(v)}`);
   }
-  assertEquals(resolveGanConfig({}).gNoise, false, "off by default");
+  assertEquals(resolveGanConfig({}).gNoise, true, "on in tiny");
+  assertEquals(resolveGanConfig({}, "small64").gNoise, false, "off where it was not measured");
   assertThrows(() => resolveGanConfig({ gNoise: 1 }), Error, /"gNoise"/);
   assertThrows(
     () => resolveGanConfig({ model: "progressive", gNoise: true }),
