@@ -2,7 +2,8 @@
  * The peer for the GAN-step benchmark: medsynth's cpd-GAN (see src/models/generator.ts and
  * discriminator.ts) written with tfjs ops and `tf.variableGrads`, trained with the same losses
  * (hinge + auxiliary BCE), spectral normalisation of D, minibatch std, Adam and the generator EMA.
- * Differentiable augmentation is left out (it only makes the peer faster). tfjs uses NHWC; the convs
+ * Differentiable augmentation and the generator's noise inputs (GanConfig.gNoise) are left out (both only
+ * make the peer faster). tfjs uses NHWC; the convs
  * come from src/bench/_tfjs_conv.ts (custom filter gradients on tfjs-wasm).
  * @module
  */
