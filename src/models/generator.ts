@@ -4,9 +4,9 @@
  * then one block per doubling up to the resolution:
  *   upsample (convT k4 s2 p1, or nearest x2 + conv3x3) -> cond norm -> leaky -> conv3x3 -> cond norm -> leaky,
  * then toImage (conv1x1 + bias) -> tanh. With GanConfig.gNoise, every conv's output (before its norm) gets a
- * noise input: a fresh standard-normal map per image scaled by a learned strength per channel. Every conditional norm gets its own per-sample scale and shift
- * from linear layers on the condition ([z, y], y or z, see GanConfig.condInput), so the label modulates
- * every resolution (or, with z, only the input layer).
+ * noise input: a fresh standard-normal map per image scaled by a learned strength per channel. Every
+ * conditional norm gets its own per-sample scale and shift from linear layers on the condition ([z, y], y or
+ * z, see GanConfig.condInput), so the label modulates every resolution (or, with z, only the input layer).
  *
  * Inputs per batch: `zy` (N, Z + L) = [z, y] and `cond` (N, D) = [z, y], y or z (the trainer builds them on
  * the CPU). The condition carries no gradient.

@@ -340,7 +340,7 @@ export class NoiseInject implements Layer {
     this.params = gpu.mutableUniform(NOISE_INJECT_PARAM_BYTES);
     this.setSeed(0, 0);
   }
-  /** The noise of the next forward and backward: maps named by `seed`, image n of the batch is row row0 + n. */
+  /** Names the noise of the next forward and backward: `seed`, image n of the batch as row row0 + n. */
   setSeed(seed: number, row0: number): void {
     this.gpu.device.queue.writeBuffer(this.params, 0, noiseInjectParams(this.shape, seed, row0));
   }
