@@ -21,7 +21,9 @@ import type { ProgressivePhase } from "../src/nn/blend.ts";
 import { Rng } from "../src/util/rng.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { quickSetup } from "./_gan_setup.ts";
-import { testGpu } from "./_util.ts";
+import { restoreTrainer, trainerCheckpoint } from "../src/train/run_state.ts";
+import { assertClose, testGpu } from "./_util.ts";
+import { standardizeFixedForwardRef } from "../src/nn/standardize_fixed.ts";
 
 const L = 3, N = 4;
 /**
@@ -167,63 +169,91 @@ for (const condNorm of ["pixel", "instance"] as const) {
   });
 }
 
-for (const auxLoss of ["ac", "adc"] as const) {
-  Deno.test(`discriminator GPU gradients (parameters, spectral norm, input; ${auxLoss} head) match finite differences`, async () => {
-    const gpu = await testGpu();
-    const cfg = microConfig({ auxLoss });
-    const D = new Discriminator(gpu, cfg, L, 5);
-    const A = auxOutputs(cfg, L);
-    assertEquals(D.head.aux.param.shape[0], A, "aux head outputs");
-    const pass = D.pass(N, true);
-    const rng = new Rng(12);
-    const x0 = rng.uniforms(N * 64, -1, 1);
-    const x = gpu.tensor([N, 1, 8, 8], x0);
-    const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
-    const r1 = rng.normals(N), r2 = rng.normals(N * A);
-    const dout = gpu.tensor([N, 1], r1), daux = gpu.tensor([N, A], r2);
-    const set = D.weights, store = set.store;
-    // a few power iterations so u is a good estimate; the check then keeps u fixed (update = false)
-    for (let i = 0; i < 5; i++) gpu.run((rec) => set.snForward(rec, true));
-    const fwd = (rec: Recorder) => {
-      set.snForward(rec, false);
-      pass.forward(rec, x, y, true);
-    };
-    const f = async () => {
-      gpu.run(fwd);
-      return (await scalar(gpu, pass.out, r1)) + (await scalar(gpu, pass.aux, r2));
-    };
-    const rec = gpu.recorder();
-    rec.clear(store.grads);
-    set.snClear(rec);
-    fwd(rec);
-    pass.backward(rec, dout, daux, true);
-    set.snBackward(rec);
-    gpu.submit(rec);
-    const grad = await gpu.read(store.grads);
-    const dx = await gpu.read(pass.dx!);
-    const p0 = await gpu.read(store.values);
-    const results: [string, number, number][] = [];
-    for (let k = 0; k < 3; k++) {
-      await checkDirectional(
-        gpu,
-        `D params, direction ${k}`,
-        store.values,
-        p0,
-        grad,
-        direction(store, rng),
-        f,
-        results,
-      );
-    }
-    for (const name of ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"]) {
-      const p = store.params.find((q) => q.name === name)!;
-      const u = new Float32Array(store.floats);
-      for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
-      await checkDirectional(gpu, `D ${name}`, store.values, p0, grad, u, f, results);
-    }
-    await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
-    assertDirectional(results);
-  });
+for (
+  const [auxLoss, auxStats, auxLocal] of [
+    ["ac", "batch", 0],
+    ["adc", "batch", 0],
+    ["ac", "real", 0],
+    ["ac", "batch", 8],
+  ] as const
+) {
+  Deno.test(
+    `discriminator GPU gradients (parameters, spectral norm, input; ${auxLoss} head, ${auxStats} statistics${
+      auxLocal ? ", local head" : ""
+    }) match finite differences`,
+    async () => {
+      const gpu = await testGpu();
+      const cfg = microConfig({ auxLoss, auxStats, auxLocal });
+      const D = new Discriminator(gpu, cfg, L, 5);
+      const A = auxOutputs(cfg, L);
+      assertEquals(D.head.aux.param.shape[0], A, "aux head outputs");
+      const rng = new Rng(12);
+      // "real": the pass under test standardises with another batch's statistics, constants of its function
+      const other = auxStats === "real" ? D.pass(N, false) : null;
+      if (other) {
+        const xo = gpu.tensor([N, 1, 8, 8], rng.uniforms(N * 64, -1, 1));
+        const yo = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+        gpu.run((rec) => other.forward(rec, xo, yo, true));
+      }
+      const pass = D.pass(N, true, other?.auxNorm);
+      const x0 = rng.uniforms(N * 64, -1, 1);
+      const x = gpu.tensor([N, 1, 8, 8], x0);
+      const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+      const r1 = rng.normals(N), r2 = rng.normals(N * A);
+      const dout = gpu.tensor([N, 1], r1), daux = gpu.tensor([N, A], r2);
+      const set = D.weights, store = set.store;
+      if (auxLocal) {
+        // the local head starts at zero (silent): give it weights so that its path into the trunk is checked
+        const p = store.params.find((q) => q.name === "d.aux_local.w")!;
+        const v = await gpu.read(store.values);
+        v.set(rng.normals(p.init.length), p.offset / 4);
+        gpu.write(store.values, v);
+      }
+      // a few power iterations so u is a good estimate; the check then keeps u fixed (update = false)
+      for (let i = 0; i < 5; i++) gpu.run((rec) => set.snForward(rec, true));
+      const fwd = (rec: Recorder) => {
+        set.snForward(rec, false);
+        pass.forward(rec, x, y, true);
+      };
+      const f = async () => {
+        gpu.run(fwd);
+        return (await scalar(gpu, pass.out, r1)) + (await scalar(gpu, pass.aux, r2));
+      };
+      const rec = gpu.recorder();
+      rec.clear(store.grads);
+      set.snClear(rec);
+      fwd(rec);
+      pass.backward(rec, dout, daux, true);
+      set.snBackward(rec);
+      gpu.submit(rec);
+      const grad = await gpu.read(store.grads);
+      const dx = await gpu.read(pass.dx!);
+      const p0 = await gpu.read(store.values);
+      const results: [string, number, number][] = [];
+      for (let k = 0; k < 3; k++) {
+        await checkDirectional(
+          gpu,
+          `D params, direction ${k}`,
+          store.values,
+          p0,
+          grad,
+          direction(store, rng),
+          f,
+          results,
+        );
+      }
+      const named = ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"];
+      if (auxLocal) named.push("d.aux_local.w", "d.aux_local.b", "d.b8.conv0.w");
+      for (const name of named) {
+        const p = store.params.find((q) => q.name === name)!;
+        const u = new Float32Array(store.floats);
+        for (let i = 0; i < p.init.length; i++) u[p.offset / 4 + i] = rng.normal();
+        await checkDirectional(gpu, `D ${name}`, store.values, p0, grad, u, f, results);
+      }
+      await checkDirectional(gpu, "D input image", x, x0, dx, rng.normals(x0.length), f, results);
+      assertDirectional(results);
+    },
+  );
 }
 
 Deno.test("a short run on the phantom learns (D's aux loss on real images drops), allocates nothing after the first step", async () => {
@@ -277,6 +307,59 @@ Deno.test("a short run on the phantom learns (D's aux loss on real images drops)
   assert(Math.sqrt(sd) > 0.05, `images should not be flat (std ${Math.sqrt(sd)})`);
 });
 
+Deno.test('auxStats "real": the G step scores generated features on the scale of the same step\'s real batch', async () => {
+  const gpu = await testGpu();
+  for (const auxStats of ["batch", "real"] as const) {
+    const { data, cfg } = quickSetup({ auxStats });
+    const tr = new GanTrainer(gpu, cfg, data);
+    for (let s = 0; s < 3; s++) tr.trainStep();
+    const norm = tr.dFake.auxNorm, stats = await gpu.read(tr.dReal.auxNorm.stats);
+    const h = await gpu.read(norm.input), got = await gpu.read(norm.y);
+    const [n, f] = norm.y.shape;
+    if (auxStats === "real") {
+      assertClose(
+        got,
+        standardizeFixedForwardRef(h, [n, f], stats),
+        { atol: 1e-4, rtol: 1e-4 },
+        "real scale",
+      );
+    }
+    // on its own batch's scale every feature has batch mean 0; on the real batch's it need not
+    let off = 0;
+    for (let k = 0; k < f; k++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += got[i * f + k] / n;
+      off = Math.max(off, Math.abs(m));
+    }
+    if (auxStats === "batch") assert(off < 1e-4, `batch statistics: a feature's batch mean is ${off}`);
+    else {assert(
+        off > 0.05,
+        `real statistics: generated features should not be centred on their batch (${off})`,
+      );}
+  }
+});
+
+Deno.test("a checkpoint written before a config field existed restores; one with another config is refused", async () => {
+  const gpu = await testGpu();
+  const { data, cfg } = quickSetup();
+  const tr = new GanTrainer(gpu, cfg, data);
+  tr.trainStep();
+  const ck = await trainerCheckpoint(tr);
+  // as an older version wrote it: without the fields added since (at the values that reproduce it)
+  const old = structuredClone(ck.meta.config) as Record<string, unknown>;
+  delete old.auxStats;
+  delete old.instanceNoise;
+  const fresh = new GanTrainer(gpu, cfg, data);
+  restoreTrainer(fresh, { meta: { ...ck.meta, config: old }, arrays: ck.arrays }, "old.ckpt");
+  assertEquals(fresh.imagesSeen, tr.imagesSeen);
+  const other = new GanTrainer(gpu, { ...cfg, auxStats: "real" }, data);
+  assertThrows(
+    () => restoreTrainer(other, { meta: { ...ck.meta, config: old }, arrays: ck.arrays }),
+    Error,
+    /config differs/,
+  );
+});
+
 Deno.test("same seed, same adapter: two runs give bitwise the same samples", async () => {
   const gpu = await testGpu();
   const { data, cfg } = quickSetup({ augment: { adaptive: true } });
@@ -305,6 +388,16 @@ Deno.test("config: presets validate, and a bad field is named in the error", () 
   assertThrows(() => resolveGanConfig({ batchSzie: 8 }), Error, /unknown field "batchSzie"/);
   assertThrows(() => resolveGanConfig({ mbstdGroup: 3, batchSize: 8 }), Error, /"mbstdGroup"/);
   assertThrows(() => resolveGanConfig({}, "huge"), Error, /unknown preset "huge"/);
+  assertThrows(() => resolveGanConfig({ auxStats: "fake" }), Error, /"auxStats"/);
+  assertThrows(() => resolveGanConfig({ auxLocal: 4 }), Error, /"auxLocal"/);
+  assertThrows(() => resolveGanConfig({ auxLocal: 12 }), Error, /"auxLocal"/);
+  assertThrows(() => resolveGanConfig({ auxLocal: 64 }), Error, /"auxLocal"/);
+  assertThrows(
+    () => resolveGanConfig({ auxLocal: 8, model: "progressive", gNoise: false }),
+    Error,
+    /"auxLocal"/,
+  );
+  assertThrows(() => resolveGanConfig({ auxStats: "real", auxWeightD: 0 }), Error, /"auxStats".*auxWeightD/);
   const c = resolveGanConfig({ resolution: 64 });
   assertEquals(c.gChannels.length, 5);
 });

@@ -103,6 +103,24 @@ export interface GanConfig {
    */
   auxLoss: "ac" | "adc";
   /**
+   * Which statistics standardise D's features in front of its auxiliary head when it scores generated
+   * images. "batch": the generated batch's own, so a generated image's label score depends on the other
+   * generated images of its batch, and G can tell the head a label by a difference that is small in absolute
+   * terms as long as it varies little across its batch. "real": those of the real batch of the same step
+   * (the head learns the labels on real images standardised by their own batch's statistics), so generated
+   * images are measured on the real images' scale. Needs auxWeightD > 0 (the real pass computes them).
+   */
+  auxStats: "batch" | "real";
+  /**
+   * A local auxiliary head in D (0 = none): at this resolution (a power of two from 8 to `resolution`)
+   * D's features give label logits per place, pooled by a smooth maximum (log-sum-exp) and added to the
+   * global auxiliary logits. The global head reads one vector for the whole image, so G is paid for any
+   * image-wide change that moves it, such as the diffuse brightening the `tiny` generators draw for an
+   * intraparenchymal clot; with the local head an image scores as a finding by the place that looks most like
+   * one (cpd model only).
+   */
+  auxLocal: number;
+  /**
    * Images per batch (real batch = fake batch). A config file given to `deno task train` may say "auto": the
    * largest preset batch x 2^k whose step stays under 100 ms on the device (the preset's batch on a CPU
    * adapter), learning rates and EMA scaled by `scaleGanBatch`; config.json then records the chosen number.
@@ -224,6 +242,8 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   instanceNoise: 0,
   instanceNoiseImages: 0,
   auxLoss: "ac",
+  auxStats: "batch",
+  auxLocal: 0,
   batchSize: 32,
   lrG: 2e-4,
   lrD: 2e-4,
@@ -383,6 +403,8 @@ const pow2 = (v: unknown): boolean => posInt(v) && (v & (v - 1)) === 0;
 const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   gNoise: false,
   auxLoss: "ac",
+  auxStats: "batch",
+  auxLocal: 0,
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
   auxSmoothG: 0,
@@ -393,11 +415,21 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
 };
 
 /**
+ * A copy of a configuration written by an older version (a config.json or a checkpoint's), with the fields
+ * added since ({@linkcode ADDED_FIELDS}) filled in with the values that reproduce the older behaviour.
+ */
+export function withAddedFields(c: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out = structuredClone(c) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(ADDED_FIELDS)) if (!(k in out)) out[k] = structuredClone(v);
+  return out;
+}
+
+/**
  * Checks every field of a configuration; throws an Error naming the first bad field. Returns it typed.
  * Fields added in later versions ({@linkcode ADDED_FIELDS}) are filled in when missing.
  */
 export function validateGanConfig(c: Record<string, unknown>): GanConfig {
-  for (const [k, v] of Object.entries(ADDED_FIELDS)) if (!(k in c)) c[k] = structuredClone(v);
+  for (const [k, v] of Object.entries(withAddedFields(c))) c[k] = v;
   const known = Object.keys(PRESETS.tiny);
   for (const k of known) need(k in c, k, "is missing", undefined);
   for (const k of Object.keys(c)) need(known.includes(k), k, "is not a known field", c[k]);
@@ -452,6 +484,26 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     need(num(c[f]) && (c[f] as number) >= 0, f, "must be >= 0", c[f]);
   }
   need(c.auxLoss === "ac" || c.auxLoss === "adc", "auxLoss", 'must be "ac" or "adc"', c.auxLoss);
+  need(
+    c.auxLocal === 0 ||
+      (pow2(c.auxLocal) && (c.auxLocal as number) >= 8 && (c.auxLocal as number) <= (c.resolution as number)),
+    "auxLocal",
+    `must be 0 (off) or a power of two from 8 to the resolution ${c.resolution}`,
+    c.auxLocal,
+  );
+  need(
+    c.auxLocal === 0 || c.model === "cpd",
+    "auxLocal",
+    'exists for model "cpd" only (set it to 0)',
+    c.auxLocal,
+  );
+  need(c.auxStats === "batch" || c.auxStats === "real", "auxStats", 'must be "batch" or "real"', c.auxStats);
+  need(
+    c.auxStats !== "real" || (c.auxWeightD as number) > 0,
+    "auxStats",
+    '"real" needs auxWeightD > 0 (the real images\' auxiliary pass computes the statistics)',
+    c.auxStats,
+  );
   need(posInt(c.batchSize), "batchSize", "must be a positive integer", c.batchSize);
   need(
     Number.isInteger(c.mbstdGroup) && (c.mbstdGroup as number) >= 0 &&

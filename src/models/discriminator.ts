@@ -8,11 +8,15 @@
  * - an auxiliary multi-label classifier aux = linear(standardize(h)) (N, L), trained with BCE on real labels
  *   (AC-GAN). standardize is per feature over the batch: the spectrally normalised trunk maps images that
  *   differ by a small lesion to nearly the same h, and a head reading h itself stayed at the label prior.
- * Every weight but the auxiliary head is spectrally normalised when the config asks (see headWeights).
+ * With `auxLocal` r, a local auxiliary head adds per-place evidence to those logits: the trunk's features
+ * at r x r, standardised per channel over the batch -> conv1x1 -> (N, A, r, r) -> log-sum-exp pooling (a
+ * smooth maximum over the places), so a finding scores by the place that looks most like it.
+ * Every weight but the auxiliary heads is spectrally normalised when the config asks (see headWeights).
  * @module
  */
 
 import { addInto } from "../nn/add.ts";
+import { lsePoolBackward, lsePoolForward } from "../nn/lse_pool.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ParamStore } from "../gpu/params.ts";
 import type { Tensor } from "../gpu/tensor.ts";
@@ -39,6 +43,8 @@ export interface DiscriminatorPass {
   readonly aux: Tensor;
   /** The input gradient (N, C, R, R) written by a backward with `input` (null if built without). */
   readonly dx: Tensor | null;
+  /** The auxiliary head's feature standardisation (another pass can score with its statistics). */
+  readonly auxNorm: FeatureStandardize;
   /** Records the forward of images x (N, C, R, R) with labels y (N, L); `aux` also runs the aux head. */
   forward(rec: Recorder, x: Tensor, y: Tensor, aux: boolean): void;
   /**
@@ -52,8 +58,11 @@ export interface DiscriminatorPass {
 export interface DiscriminatorModel {
   /** The weights (one ParamStore + spectral-norm states). */
   readonly weights: WeightSet;
-  /** Builds a pass with batch n (with an input gradient when `inputGrad`). */
-  pass(n: number, inputGrad: boolean): DiscriminatorPass;
+  /**
+   * Builds a pass with batch n (with an input gradient when `inputGrad`). With `auxStatsFrom` its auxiliary
+   * head standardises with that layer's statistics of its last forward instead of its own batch's.
+   */
+  pass(n: number, inputGrad: boolean, auxStatsFrom?: FeatureStandardize): DiscriminatorPass;
 }
 
 /** Shared head of both discriminators: trunk output (N, F) -> projection output and auxiliary logits. */
@@ -66,12 +75,19 @@ export class DiscriminatorHead {
   readonly auxL: Linear;
   /** Per-feature batch standardisation of h in front of the auxiliary classifier. */
   readonly auxNorm: FeatureStandardize;
-  /** Builds the heads for batch n and F features. */
-  constructor(gpu: Gpu, n: number, f: number, w: HeadWeights, variant: Variant) {
+  /** Builds the heads for batch n and F features (`auxStatsFrom`: see DiscriminatorModel.pass). */
+  constructor(
+    gpu: Gpu,
+    n: number,
+    f: number,
+    w: HeadWeights,
+    variant: Variant,
+    auxStatsFrom?: FeatureStandardize,
+  ) {
     this.mod = new Modulate(gpu, n, f, w.embed, variant);
     this.outL = new Linear(gpu, w.out, n, true, variant);
     this.auxL = new Linear(gpu, w.aux, n, true, variant);
-    this.auxNorm = new FeatureStandardize(gpu, n, f);
+    this.auxNorm = new FeatureStandardize(gpu, [n, f], auxStatsFrom);
   }
   /** Records the forward; returns the output. */
   forward(rec: Recorder, h: Tensor, y: Tensor, aux: boolean): void {
@@ -87,6 +103,39 @@ export class DiscriminatorHead {
       addInto(rec, dh, this.auxNorm.backward(rec, dhn));
     }
     return dh;
+  }
+}
+
+/**
+ * The local auxiliary head (`auxLocal`): features f (N, C, r, r) -> per-channel batch standardisation ->
+ * conv1x1 (C -> A, not spectrally normalised, starting at zero) -> per-place logits (N, A, r, r) ->
+ * log-sum-exp pooling (N, A), added to the global auxiliary logits. Its backward gives df (N, C, r, r).
+ */
+export class LocalAuxHead {
+  private readonly norm: FeatureStandardize;
+  private readonly conv: Conv;
+  /** Pooled logits (N, A) of the last forward. */
+  private readonly pooled: Tensor;
+  /** Gradient of the per-place logits (N, A, r, r). */
+  private readonly dmap: Tensor;
+  /** Builds the head for features of shape (n, c, r, r) and weight w (A, c, 1, 1). */
+  constructor(gpu: Gpu, n: number, c: number, r: number, w: Weight, variant: Variant) {
+    const a = w.param.shape[0];
+    this.norm = new FeatureStandardize(gpu, [n, c, r, r]);
+    this.conv = new Conv(gpu, w, { n, cin: c, h: r, w: r, cout: a, k: 1, stride: 1, pad: 0 }, true, variant);
+    this.pooled = gpu.tensor([n, a]);
+    this.dmap = gpu.tensor([n, a, r, r]);
+  }
+  /** Records the forward from features f; adds the pooled logits into `aux` (N, A). */
+  forward(rec: Recorder, f: Tensor, aux: Tensor): void {
+    const map = this.conv.forward(rec, this.norm.forward(rec, f));
+    lsePoolForward(rec, map, this.pooled);
+    addInto(rec, aux, this.pooled);
+  }
+  /** Records the backward from daux (N, A); returns df (N, C, r, r). */
+  backward(rec: Recorder, daux: Tensor, params: boolean): Tensor {
+    lsePoolBackward(rec, this.conv.y, this.pooled, daux, this.dmap);
+    return this.norm.backward(rec, this.conv.backward(rec, this.dmap, params)!);
   }
 }
 
@@ -139,6 +188,8 @@ export class Discriminator implements DiscriminatorModel {
   readonly fc: Weight;
   /** Weights of the projection and auxiliary heads. */
   readonly head: HeadWeights;
+  /** The local auxiliary head's conv1x1 (A, C_r, 1, 1), or null without `auxLocal`. */
+  readonly auxLocal: Weight | null = null;
 
   /** Declares and builds all weights (initialised from `seed`). */
   constructor(
@@ -166,12 +217,20 @@ export class Discriminator implements DiscriminatorModel {
     this.final = set.weight("d.b4.conv", [ch[0], cin, 3, 3], cin * 9, { biasLen: ch[0], sn });
     this.fc = set.weight("d.b4.fc", [cfg.dFeatures, ch[0] * 16], ch[0] * 16, { biasLen: cfg.dFeatures, sn });
     this.head = headWeights(set, cfg.dFeatures, numLabels, sn, auxOutputs(cfg, numLabels));
+    if (cfg.auxLocal > 0) {
+      // declared last, so that every other weight starts as it does without it; zero: it starts silent
+      const c = ch[last - Math.log2(cfg.resolution / cfg.auxLocal)];
+      this.auxLocal = set.weight("d.aux_local", [auxOutputs(cfg, numLabels), c, 1, 1], c, {
+        gain: 0,
+        biasLen: auxOutputs(cfg, numLabels),
+      });
+    }
     extra?.(set);
     set.build();
   }
 
-  pass(n: number, inputGrad: boolean): DiscriminatorPass {
-    return new CpdDiscriminatorPass(this, n, inputGrad);
+  pass(n: number, inputGrad: boolean, auxStatsFrom?: FeatureStandardize): DiscriminatorPass {
+    return new CpdDiscriminatorPass(this, n, inputGrad, auxStatsFrom);
   }
 }
 
@@ -201,10 +260,12 @@ export function trunkEnd(
 
 class CpdDiscriminatorPass implements DiscriminatorPass {
   private readonly trunk: Layer[] = [];
+  /** The local auxiliary head and the trunk layer whose output (at auxLocal x auxLocal) it reads. */
+  private readonly local: { head: LocalAuxHead; layer: number } | null = null;
   private readonly end: { convs: Layer[]; fc: Linear; act: Act };
   private readonly head: DiscriminatorHead;
   readonly dx: Tensor | null;
-  constructor(d: Discriminator, readonly n: number, inputGrad: boolean) {
+  constructor(d: Discriminator, readonly n: number, inputGrad: boolean, auxStatsFrom?: FeatureStandardize) {
     const { gpu, cfg } = d;
     const ch = cfg.dChannels, v = cfg.kernels, R = cfg.resolution;
     const first = new Conv(
@@ -234,7 +295,18 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
       h /= 2;
     });
     this.end = trunkEnd(gpu, n, ch[0], cfg.mbstdGroup, d.final, d.fc, cfg.dFeatures, v);
-    this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.head, v);
+    this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.head, v, auxStatsFrom);
+    if (d.auxLocal) {
+      // the 3x3 conv of the block at that resolution (trunk: fromImage, then [conv3x3, down] per block)
+      const j = Math.log2(R / cfg.auxLocal), r = cfg.auxLocal;
+      this.local = {
+        head: new LocalAuxHead(gpu, n, ch[ch.length - 1 - j], r, d.auxLocal, v),
+        layer: 1 + 2 * j,
+      };
+    }
+  }
+  get auxNorm(): FeatureStandardize {
+    return this.head.auxNorm;
   }
   get out(): Tensor {
     return this.head.outL.y;
@@ -248,6 +320,7 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     for (const l of this.end.convs) h = l.forward(rec, h);
     h = this.end.act.forward(rec, this.end.fc.forward(rec, h.reshape([this.n, h.size / this.n])));
     this.head.forward(rec, h, y, aux);
+    if (aux && this.local) this.local.head.forward(rec, this.trunk[this.local.layer].y, this.head.auxL.y);
   }
   backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null {
     let d: Tensor | null = this.head.backward(rec, dout, daux, params);
@@ -257,6 +330,7 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     d = d.reshape(c0);
     for (let i = this.end.convs.length - 1; i >= 0; i--) d = this.end.convs[i].backward(rec, d!, params);
     for (let i = this.trunk.length - 1; i >= 0; i--) {
+      if (daux && this.local?.layer === i) addInto(rec, d!, this.local.head.backward(rec, daux, params));
       d = this.trunk[i].backward(rec, d!, params);
       if (!d) break;
     }

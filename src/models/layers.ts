@@ -47,6 +47,7 @@ import {
   type SpectralNormState,
   spectralNormState,
 } from "../nn/spectral_norm.ts";
+import { standardizeFixedBackward, standardizeFixedForward } from "../nn/standardize_fixed.ts";
 import type { Rng } from "../util/rng.ts";
 
 /** Kernel variant passed to every engine call ("auto" = fast kernels). */
@@ -520,48 +521,70 @@ export class Modulate {
 }
 
 /**
- * Per-feature standardisation over the batch, x (N, F) -> (x - mean_f) / sqrt(var_f + eps), without
- * parameters and always with the batch's statistics (batch norm in training mode with gamma 1, beta 0).
+ * Per-feature standardisation over the batch, x (N, F) -> (x - mean_f) / sqrt(var_f + eps) (or per channel
+ * over (N, H, W) for x (N, C, H, W)), without
+ * parameters, with the batch's statistics (batch norm in training mode with gamma 1, beta 0) or with those
+ * another FeatureStandardize computed on its last batch.
  * The discriminator's auxiliary classifier reads its features through it: the spectrally normalised trunk
  * keeps the differences between images tiny next to the features' common part, and an unnormalised
  * linear head moved by Adam at lr per step would need thousands of steps to amplify them.
  */
 export class FeatureStandardize {
-  /** Output of the last forward (N, F). */
+  /** Output of the last forward (N, F) or (N, C, H, W). */
   readonly y: Tensor;
-  /** Input gradient written by the backward (N, F). */
+  /** Input gradient written by the backward (the input's shape). */
   readonly dx: Tensor;
+  /** The last batch-statistics forward's (2, F) [mean | invstd]; another layer may standardise with them. */
+  readonly stats: Tensor;
   private readonly ones: Tensor;
   private readonly zeros: Tensor;
-  private readonly saved: Tensor;
   private readonly running: Tensor;
   private readonly dgamma: Tensor;
   private readonly dbeta: Tensor;
   private x!: Tensor;
-  /** Allocates the tensors for batch n and f features. */
-  constructor(gpu: Gpu, n: number, f: number) {
-    this.y = gpu.tensor([n, f]);
-    this.dx = gpu.tensor([n, f]);
+  /**
+   * Allocates the tensors for a batch of shape (N, F), or (N, C, H, W) standardised per channel. With
+   * `statsFrom`, this layer standardises with that layer's statistics of its last forward (constants here)
+   * instead of its own batch's.
+   */
+  constructor(gpu: Gpu, shape: readonly number[], private readonly statsFrom?: FeatureStandardize) {
+    const f = shape[1];
+    this.y = gpu.tensor([...shape]);
+    this.dx = gpu.tensor([...shape]);
     this.ones = gpu.tensor([f], new Float32Array(f).fill(1));
     this.zeros = gpu.tensor([f], new Float32Array(f));
-    this.saved = gpu.tensor([2, f]);
-    // written by the kernel, never read: the standardisation always uses the batch's statistics
+    this.stats = gpu.tensor([2, f]);
+    // written by the kernel, never read: the standardisation always uses a batch's statistics
     this.running = gpu.tensor([2 * f], batchNormRunningInit(f));
     this.dgamma = gpu.tensor([f]);
     this.dbeta = gpu.tensor([f]);
+    if (statsFrom && statsFrom.stats.size !== 2 * f) {
+      throw new Error(`FeatureStandardize: statsFrom has ${statsFrom.stats.size / 2} features, needs ${f}`);
+    }
+  }
+  /** The last forward's input. */
+  get input(): Tensor {
+    return this.x;
   }
   /** Records the forward; returns the output. */
   forward(rec: Recorder, x: Tensor): Tensor {
     this.x = x;
-    batchNormForward(rec, x, this.ones, this.zeros, this.y, this.saved, this.running, { training: true });
+    if (this.statsFrom) standardizeFixedForward(rec, x, this.statsFrom.stats, this.y);
+    else {batchNormForward(rec, x, this.ones, this.zeros, this.y, this.stats, this.running, {
+        training: true,
+      });}
     return this.y;
   }
-  /** Records the backward through the batch statistics; returns the input gradient. */
+  /** Records the backward (through the batch statistics unless they came from `statsFrom`). */
   backward(rec: Recorder, dy: Tensor): Tensor {
+    if (this.statsFrom) {
+      standardizeFixedBackward(rec, dy, this.statsFrom.stats, this.dx);
+      return this.dx;
+    }
     // the kernel accumulates the (unused) gamma / beta gradients: clear them so they stay finite
     rec.clear(this.dgamma);
     rec.clear(this.dbeta);
-    batchNormBackward(rec, this.x, dy, this.ones, this.saved, this.dx, this.dgamma, this.dbeta);
+    batchNormBackward(rec, this.x, dy, this.ones, this.stats, this.dx, this.dgamma, this.dbeta);
     return this.dx;
   }
 }

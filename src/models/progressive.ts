@@ -31,6 +31,7 @@ import {
   Act,
   CondNorm,
   Conv,
+  type FeatureStandardize,
   type Layer,
   type Linear,
   Pool2,
@@ -208,8 +209,8 @@ export class ProgressiveDiscriminator implements DiscriminatorModel {
     this.fromImgs.push(...lower, this.base.fromImg);
     this.weights = this.base.weights;
   }
-  pass(n: number, inputGrad: boolean): DiscriminatorPass {
-    return new ProgressiveDiscriminatorPass(this, n, inputGrad);
+  pass(n: number, inputGrad: boolean, auxStatsFrom?: FeatureStandardize): DiscriminatorPass {
+    return new ProgressiveDiscriminatorPass(this, n, inputGrad, auxStatsFrom);
   }
 }
 
@@ -223,7 +224,12 @@ class ProgressiveDiscriminatorPass extends PhasedPass implements DiscriminatorPa
   private readonly end: ReturnType<typeof trunkEnd>;
   private readonly head: DiscriminatorHead;
   private readonly dxTop: Tensor | null;
-  constructor(d: ProgressiveDiscriminator, readonly n: number, readonly inputGrad: boolean) {
+  constructor(
+    d: ProgressiveDiscriminator,
+    readonly n: number,
+    readonly inputGrad: boolean,
+    auxStatsFrom?: FeatureStandardize,
+  ) {
     super(d.gpu, d.gpu.tensor([1], [1]), d.cfg.dChannels.length - 1);
     const { gpu, cfg } = d;
     const ch = cfg.dChannels, K = this.top, C = cfg.imageChannels, v = cfg.kernels;
@@ -261,7 +267,7 @@ class ProgressiveDiscriminatorPass extends PhasedPass implements DiscriminatorPa
       this.blend.push(new Blend(gpu, [n, ch[k - 1], r / 2, r / 2], this.alpha));
     }
     this.end = trunkEnd(gpu, n, ch[0], cfg.mbstdGroup, d.base.final, d.base.fc, cfg.dFeatures, v);
-    this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.base.head, v);
+    this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.base.head, v, auxStatsFrom);
     this.dxTop = inputGrad ? gpu.tensor([n, C, 4 << K, 4 << K]) : null;
   }
   get out(): Tensor {
@@ -269,6 +275,9 @@ class ProgressiveDiscriminatorPass extends PhasedPass implements DiscriminatorPa
   }
   get aux(): Tensor {
     return this.head.auxL.y;
+  }
+  get auxNorm(): FeatureStandardize {
+    return this.head.auxNorm;
   }
   /** The input gradient at R (the pool chain's or fromImage's dx, see backward). */
   get dx(): Tensor | null {

@@ -307,7 +307,8 @@ export class GanTrainer {
     this.d = d;
     this.gPass = g.pass(N);
     this.dReal = d.pass(N, false);
-    this.dFake = d.pass(N, true);
+    // the real pass runs its auxiliary head first in every step (auxWeightD > 0 is checked with auxStats)
+    this.dFake = d.pass(N, true, cfg.auxStats === "real" ? this.dReal.auxNorm : undefined);
     const adam = { beta1: cfg.beta1, beta2: cfg.beta2, zeroGrads: true };
     this.adamG = new Adam(gpu, g.weights.store, { lr: cfg.lrG, ...adam });
     this.adamD = new Adam(gpu, d.weights.store, { lr: cfg.lrD, ...adam });

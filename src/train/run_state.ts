@@ -9,9 +9,20 @@
 
 import type { Gpu } from "../gpu/gpu.ts";
 import type { Checkpoint } from "./checkpoint.ts";
-import { type GanConfig, validateGanConfig } from "../models/config.ts";
+import { type GanConfig, validateGanConfig, withAddedFields } from "../models/config.ts";
 import { buildGenerator, type GanTrainer } from "./gan.ts";
 import type { GeneratorModel } from "../models/generator.ts";
+
+/** JSON with every object's keys sorted: two configs compare equal whatever order their fields came in. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(
+    v,
+    (_k, x) =>
+      x && typeof x === "object" && !Array.isArray(x)
+        ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]]))
+        : x,
+  );
+}
 
 /** Version of the checkpoint layout written here. */
 export const GAN_CHECKPOINT_VERSION = 1;
@@ -68,8 +79,9 @@ function arr(ck: Checkpoint, name: string, source: string): Float32Array {
 export function restoreTrainer(tr: GanTrainer, ck: Checkpoint, source = "(checkpoint)"): void {
   const m = ck.meta as Record<string, unknown>;
   if (m.kind !== "gan-train") throw new Error(`checkpoint ${source}: not a GAN training checkpoint`);
-  // the training length may change between runs (--images extends a run); nothing else may
-  const same = (c: unknown) => JSON.stringify({ ...(c as GanConfig), images: 0 });
+  // the training length may change between runs (--images extends a run); nothing else may. A checkpoint
+  // written before a field was added gets the value that reproduces its behaviour (as config.json does)
+  const same = (c: unknown) => canonicalJson({ ...withAddedFields(c as Record<string, unknown>), images: 0 });
   if (same(m.config) !== same(tr.cfg)) {
     throw new Error(`checkpoint ${source}: its config differs from the run's config.json`);
   }
