@@ -119,8 +119,9 @@ Deno.test("configs without the newer fields load with the old behaviour; bad val
   delete old.auxSmoothG;
   delete old.auxStats;
   delete old.auxLocal;
+  delete old.projPooled;
   const c = validateGanConfig(old);
-  assertEquals([c.auxStats, c.auxLocal], ["batch", 0], "the auxiliary head of an older run");
+  assertEquals([c.auxStats, c.auxLocal, c.projPooled], ["batch", 0, 0], "D's heads in an older run");
   assertEquals(c.auxSmoothG, 0, "hard targets in an older run");
   assertEquals([c.instanceNoise, c.instanceNoiseImages], [0, 0], "no instance noise in an older run");
   assertThrows(() => resolveGanConfig({ instanceNoise: -0.1 }), Error, /"instanceNoise"/);

@@ -170,20 +170,21 @@ for (const condNorm of ["pixel", "instance"] as const) {
 }
 
 for (
-  const [auxLoss, auxStats, auxLocal] of [
-    ["ac", "batch", 0],
-    ["adc", "batch", 0],
-    ["ac", "real", 0],
-    ["ac", "batch", 8],
+  const [auxLoss, auxStats, auxLocal, projPooled] of [
+    ["ac", "batch", 0, 0],
+    ["adc", "batch", 0, 0],
+    ["ac", "real", 0, 0],
+    ["ac", "batch", 8, 0],
+    ["ac", "batch", 0, 8],
   ] as const
 ) {
   Deno.test(
     `discriminator GPU gradients (parameters, spectral norm, input; ${auxLoss} head, ${auxStats} statistics${
       auxLocal ? ", local head" : ""
-    }) match finite differences`,
+    }${projPooled ? ", pooled projection" : ""}) match finite differences`,
     async () => {
       const gpu = await testGpu();
-      const cfg = microConfig({ auxLoss, auxStats, auxLocal });
+      const cfg = microConfig({ auxLoss, auxStats, auxLocal, projPooled });
       const D = new Discriminator(gpu, cfg, L, 5);
       const A = auxOutputs(cfg, L);
       assertEquals(D.head.aux.param.shape[0], A, "aux head outputs");
@@ -244,6 +245,7 @@ for (
       }
       const named = ["d.from_img.w", "d.b8.down.w", "d.b4.conv.w", "d.embed.w", "d.aux.w", "d.out.b"];
       if (auxLocal) named.push("d.aux_local.w", "d.aux_local.b", "d.b8.conv0.w");
+      if (projPooled) named.push("d.proj_pooled.embed.w", "d.proj_pooled.out.w", "d.b8.conv0.w");
       for (const name of named) {
         const p = store.params.find((q) => q.name === name)!;
         const u = new Float32Array(store.floats);
@@ -255,6 +257,60 @@ for (
     },
   );
 }
+
+Deno.test("projPooled: the added term and its input gradient, isolated from the rest of D, match finite differences", async () => {
+  // D with and without the pooled projection share every other weight (it is declared last), so the
+  // difference of their outputs is that term alone, and so is the difference of their input gradients
+  const gpu = await testGpu();
+  const [with8, without] = [8, 0].map((projPooled) =>
+    new Discriminator(gpu, microConfig({ projPooled }), L, 5)
+  );
+  const passes = [with8.pass(N, true), without.pass(N, true)];
+  const rng = new Rng(21);
+  const x0 = rng.uniforms(N * 64, -1, 1);
+  const x = gpu.tensor([N, 1, 8, 8], x0);
+  const y = gpu.tensor([N, L], Float32Array.from({ length: N * L }, () => (rng.next() < 0.5 ? 1 : 0)));
+  const r1 = rng.normals(N), dout = gpu.tensor([N, 1], r1);
+  for (const d of [with8, without]) {
+    for (let i = 0; i < 5; i++) gpu.run((rec) => d.weights.snForward(rec, true));
+  }
+  const f = async () => {
+    for (const [k, d] of [with8, without].entries()) {
+      gpu.run((rec) => {
+        d.weights.snForward(rec, false);
+        passes[k].forward(rec, x, y, false);
+      });
+    }
+    return (await scalar(gpu, passes[0].out, r1)) - (await scalar(gpu, passes[1].out, r1));
+  };
+  const term = await f();
+  assert(Math.abs(term) > 1e-4, `the pooled term should move D's output (${term})`);
+  const grads: Float32Array[] = [];
+  for (const [k, d] of [with8, without].entries()) {
+    const rec = gpu.recorder();
+    rec.clear(d.weights.store.grads);
+    d.weights.snForward(rec, false);
+    passes[k].forward(rec, x, y, false);
+    passes[k].backward(rec, dout, null, true);
+    gpu.submit(rec);
+    grads.push(await gpu.read(passes[k].dx!));
+  }
+  const dTerm = grads[0].map((v, i) => v - grads[1][i]);
+  const results: [string, number, number][] = [];
+  for (let k = 0; k < 3; k++) {
+    await checkDirectional(
+      gpu,
+      `pooled term, input direction ${k}`,
+      x,
+      x0,
+      dTerm,
+      rng.normals(x0.length),
+      f,
+      results,
+    );
+  }
+  assertDirectional(results);
+});
 
 Deno.test("a short run on the phantom learns (D's aux loss on real images drops), allocates nothing after the first step", async () => {
   const gpu = await testGpu();
@@ -396,6 +452,12 @@ Deno.test("config: presets validate, and a bad field is named in the error", () 
     () => resolveGanConfig({ auxLocal: 8, model: "progressive", gNoise: false }),
     Error,
     /"auxLocal"/,
+  );
+  assertThrows(() => resolveGanConfig({ projPooled: 2 }), Error, /"projPooled"/);
+  assertThrows(
+    () => resolveGanConfig({ projPooled: 8, model: "progressive", gNoise: false }),
+    Error,
+    /"projPooled"/,
   );
   assertThrows(() => resolveGanConfig({ auxStats: "real", auxWeightD: 0 }), Error, /"auxStats".*auxWeightD/);
   const c = resolveGanConfig({ resolution: 64 });

@@ -121,6 +121,13 @@ export interface GanConfig {
    */
   auxLocal: number;
   /**
+   * A second projection term in D (0 = none): D's features at this resolution (a power of two from 8 to
+   * `resolution`), averaged over the places, get a projection output of their own (linear + <embed(y), .>)
+   * added to D's output, so real vs generated is judged for the label also on features that went through
+   * fewer downsamplings, where a small finding is still resolved (cpd model only).
+   */
+  projPooled: number;
+  /**
    * Images per batch (real batch = fake batch). A config file given to `deno task train` may say "auto": the
    * largest preset batch x 2^k whose step stays under 100 ms on the device (the preset's batch on a CPU
    * adapter), learning rates and EMA scaled by `scaleGanBatch`; config.json then records the chosen number.
@@ -244,6 +251,7 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   auxLoss: "ac",
   auxStats: "batch",
   auxLocal: 0,
+  projPooled: 0,
   batchSize: 32,
   lrG: 2e-4,
   lrD: 2e-4,
@@ -405,6 +413,7 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   auxLoss: "ac",
   auxStats: "batch",
   auxLocal: 0,
+  projPooled: 0,
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
   auxSmoothG: 0,
@@ -496,6 +505,20 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     "auxLocal",
     'exists for model "cpd" only (set it to 0)',
     c.auxLocal,
+  );
+  need(
+    c.projPooled === 0 ||
+      (pow2(c.projPooled) && (c.projPooled as number) >= 8 &&
+        (c.projPooled as number) <= (c.resolution as number)),
+    "projPooled",
+    `must be 0 (off) or a power of two from 8 to the resolution ${c.resolution}`,
+    c.projPooled,
+  );
+  need(
+    c.projPooled === 0 || c.model === "cpd",
+    "projPooled",
+    'exists for model "cpd" only (set it to 0)',
+    c.projPooled,
   );
   need(c.auxStats === "batch" || c.auxStats === "real", "auxStats", 'must be "batch" or "real"', c.auxStats);
   need(

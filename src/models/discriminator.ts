@@ -11,11 +11,15 @@
  * With `auxLocal` r, a local auxiliary head adds per-place evidence to those logits: the trunk's features
  * at r x r, standardised per channel over the batch -> conv1x1 -> (N, A, r, r) -> log-sum-exp pooling (a
  * smooth maximum over the places), so a finding scores by the place that looks most like it.
+ * With `projPooled` r, a second projection term reads the trunk's features at r x r averaged over the places
+ * (N, C): out += linear(pooled * (1 + embed2(y))), so D judges real vs generated for the label also on a
+ * summary taken before the 4x4 flatten ("projection at several depths").
  * Every weight but the auxiliary heads is spectrally normalised when the config asks (see headWeights).
  * @module
  */
 
 import { addInto } from "../nn/add.ts";
+import { globalAvgPoolBackward, globalAvgPoolForward } from "../nn/global_pool.ts";
 import { lsePoolBackward, lsePoolForward } from "../nn/lse_pool.ts";
 import type { Gpu, Recorder } from "../gpu/gpu.ts";
 import { ParamStore } from "../gpu/params.ts";
@@ -139,6 +143,43 @@ export class LocalAuxHead {
   }
 }
 
+/**
+ * The pooled projection term (`projPooled`): features f (N, C, r, r) -> mean over the places (N, C) ->
+ * out += linear(pooled * (1 + embed(y))), with weights of its own (spectrally normalised as the trunk).
+ * Its backward gives df (N, C, r, r).
+ */
+export class PooledProjHead {
+  private readonly pooled: Tensor;
+  private readonly df: Tensor;
+  private readonly mod: Modulate;
+  private readonly outL: Linear;
+  /** Builds the term for features of shape (n, c, r, r). */
+  constructor(
+    gpu: Gpu,
+    n: number,
+    c: number,
+    r: number,
+    w: { embed: Weight; out: Weight },
+    variant: Variant,
+  ) {
+    this.pooled = gpu.tensor([n, c]);
+    this.df = gpu.tensor([n, c, r, r]);
+    this.mod = new Modulate(gpu, n, c, w.embed, variant);
+    this.outL = new Linear(gpu, w.out, n, true, variant);
+  }
+  /** Records the forward from features f and labels y; adds the term into `out` (N, 1). */
+  forward(rec: Recorder, f: Tensor, y: Tensor, out: Tensor): void {
+    globalAvgPoolForward(rec, f, this.pooled);
+    addInto(rec, out, this.outL.forward(rec, this.mod.forward(rec, this.pooled, y)));
+  }
+  /** Records the backward from dout (N, 1); returns df (N, C, r, r). */
+  backward(rec: Recorder, dout: Tensor, params: boolean): Tensor {
+    const dp = this.mod.backward(rec, this.outL.backward(rec, dout, params)!, params);
+    globalAvgPoolBackward(rec, dp, this.df);
+    return this.df;
+  }
+}
+
 /** Weights of {@linkcode DiscriminatorHead}. */
 export interface HeadWeights {
   /** Label embedding (F, L) of the projection term. */
@@ -175,6 +216,19 @@ export function headWeights(
   };
 }
 
+/**
+ * Where the trunk has features at r x r (a power of two from 8 to the resolution): the index of the layer
+ * whose output they are (the 3x3 conv of the block at r; the trunk is fromImage, then [conv3x3, down] per
+ * block) and their channel count.
+ */
+export function trunkAt(
+  cfg: Pick<GanConfig, "resolution" | "dChannels">,
+  r: number,
+): { layer: number; channels: number } {
+  const j = Math.log2(cfg.resolution / r);
+  return { layer: 1 + 2 * j, channels: cfg.dChannels[cfg.dChannels.length - 1 - j] };
+}
+
 /** The fixed-resolution conditional discriminator. */
 export class Discriminator implements DiscriminatorModel {
   readonly weights: WeightSet;
@@ -190,6 +244,8 @@ export class Discriminator implements DiscriminatorModel {
   readonly head: HeadWeights;
   /** The local auxiliary head's conv1x1 (A, C_r, 1, 1), or null without `auxLocal`. */
   readonly auxLocal: Weight | null = null;
+  /** The pooled projection term's embedding (C_r, L) and output (1, C_r), or null without `projPooled`. */
+  readonly projPooled: { embed: Weight; out: Weight } | null = null;
 
   /** Declares and builds all weights (initialised from `seed`). */
   constructor(
@@ -219,11 +275,18 @@ export class Discriminator implements DiscriminatorModel {
     this.head = headWeights(set, cfg.dFeatures, numLabels, sn, auxOutputs(cfg, numLabels));
     if (cfg.auxLocal > 0) {
       // declared last, so that every other weight starts as it does without it; zero: it starts silent
-      const c = ch[last - Math.log2(cfg.resolution / cfg.auxLocal)];
+      const c = trunkAt(cfg, cfg.auxLocal).channels;
       this.auxLocal = set.weight("d.aux_local", [auxOutputs(cfg, numLabels), c, 1, 1], c, {
         gain: 0,
         biasLen: auxOutputs(cfg, numLabels),
       });
+    }
+    if (cfg.projPooled > 0) {
+      const c = trunkAt(cfg, cfg.projPooled).channels;
+      this.projPooled = {
+        embed: set.weight("d.proj_pooled.embed", [c, numLabels], numLabels, { gain: 0.5, sn }),
+        out: set.weight("d.proj_pooled.out", [1, c], c, { gain: 1, biasLen: 1, sn }),
+      };
     }
     extra?.(set);
     set.build();
@@ -262,6 +325,8 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
   private readonly trunk: Layer[] = [];
   /** The local auxiliary head and the trunk layer whose output (at auxLocal x auxLocal) it reads. */
   private readonly local: { head: LocalAuxHead; layer: number } | null = null;
+  /** The pooled projection term and the trunk layer whose output (at projPooled x projPooled) it reads. */
+  private readonly proj: { head: PooledProjHead; layer: number } | null = null;
   private readonly end: { convs: Layer[]; fc: Linear; act: Act };
   private readonly head: DiscriminatorHead;
   readonly dx: Tensor | null;
@@ -297,11 +362,17 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     this.end = trunkEnd(gpu, n, ch[0], cfg.mbstdGroup, d.final, d.fc, cfg.dFeatures, v);
     this.head = new DiscriminatorHead(gpu, n, cfg.dFeatures, d.head, v, auxStatsFrom);
     if (d.auxLocal) {
-      // the 3x3 conv of the block at that resolution (trunk: fromImage, then [conv3x3, down] per block)
-      const j = Math.log2(R / cfg.auxLocal), r = cfg.auxLocal;
+      const at = trunkAt(cfg, cfg.auxLocal);
       this.local = {
-        head: new LocalAuxHead(gpu, n, ch[ch.length - 1 - j], r, d.auxLocal, v),
-        layer: 1 + 2 * j,
+        head: new LocalAuxHead(gpu, n, at.channels, cfg.auxLocal, d.auxLocal, v),
+        layer: at.layer,
+      };
+    }
+    if (d.projPooled) {
+      const at = trunkAt(cfg, cfg.projPooled);
+      this.proj = {
+        head: new PooledProjHead(gpu, n, at.channels, cfg.projPooled, d.projPooled, v),
+        layer: at.layer,
       };
     }
   }
@@ -321,6 +392,7 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     h = this.end.act.forward(rec, this.end.fc.forward(rec, h.reshape([this.n, h.size / this.n])));
     this.head.forward(rec, h, y, aux);
     if (aux && this.local) this.local.head.forward(rec, this.trunk[this.local.layer].y, this.head.auxL.y);
+    if (this.proj) this.proj.head.forward(rec, this.trunk[this.proj.layer].y, y, this.head.outL.y);
   }
   backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null {
     let d: Tensor | null = this.head.backward(rec, dout, daux, params);
@@ -331,6 +403,7 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     for (let i = this.end.convs.length - 1; i >= 0; i--) d = this.end.convs[i].backward(rec, d!, params);
     for (let i = this.trunk.length - 1; i >= 0; i--) {
       if (daux && this.local?.layer === i) addInto(rec, d!, this.local.head.backward(rec, daux, params));
+      if (this.proj?.layer === i) addInto(rec, d!, this.proj.head.backward(rec, dout, params));
       d = this.trunk[i].backward(rec, d!, params);
       if (!d) break;
     }
