@@ -521,10 +521,9 @@ export class Modulate {
 }
 
 /**
- * Per-feature standardisation over the batch, x (N, F) -> (x - mean_f) / sqrt(var_f + eps) (or per channel
- * over (N, H, W) for x (N, C, H, W)), without
- * parameters, with the batch's statistics (batch norm in training mode with gamma 1, beta 0) or with those
- * another FeatureStandardize computed on its last batch.
+ * Per-feature standardisation over the batch, x (N, F) -> (x - mean_f) / sqrt(var_f + eps) (per channel over
+ * (N, H, W) for x (N, C, H, W)), without parameters, with the batch's statistics (batch norm in training mode
+ * with gamma 1, beta 0) or with those another FeatureStandardize computed on its last batch.
  * The discriminator's auxiliary classifier reads its features through it: the spectrally normalised trunk
  * keeps the differences between images tiny next to the features' common part, and an unnormalised
  * linear head moved by Adam at lr per step would need thousands of steps to amplify them.
@@ -569,10 +568,12 @@ export class FeatureStandardize {
   /** Records the forward; returns the output. */
   forward(rec: Recorder, x: Tensor): Tensor {
     this.x = x;
-    if (this.statsFrom) standardizeFixedForward(rec, x, this.statsFrom.stats, this.y);
-    else {batchNormForward(rec, x, this.ones, this.zeros, this.y, this.stats, this.running, {
-        training: true,
-      });}
+    if (this.statsFrom) {
+      standardizeFixedForward(rec, x, this.statsFrom.stats, this.y);
+    } else {
+      const opts = { training: true };
+      batchNormForward(rec, x, this.ones, this.zeros, this.y, this.stats, this.running, opts);
+    }
     return this.y;
   }
   /** Records the backward (through the batch statistics unless they came from `statsFrom`). */
