@@ -493,33 +493,17 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     need(num(c[f]) && (c[f] as number) >= 0, f, "must be >= 0", c[f]);
   }
   need(c.auxLoss === "ac" || c.auxLoss === "adc", "auxLoss", 'must be "ac" or "adc"', c.auxLoss);
-  need(
-    c.auxLocal === 0 ||
-      (pow2(c.auxLocal) && (c.auxLocal as number) >= 8 && (c.auxLocal as number) <= (c.resolution as number)),
-    "auxLocal",
-    `must be 0 (off) or a power of two from 8 to the resolution ${c.resolution}`,
-    c.auxLocal,
-  );
-  need(
-    c.auxLocal === 0 || c.model === "cpd",
-    "auxLocal",
-    'exists for model "cpd" only (set it to 0)',
-    c.auxLocal,
-  );
-  need(
-    c.projPooled === 0 ||
-      (pow2(c.projPooled) && (c.projPooled as number) >= 8 &&
-        (c.projPooled as number) <= (c.resolution as number)),
-    "projPooled",
-    `must be 0 (off) or a power of two from 8 to the resolution ${c.resolution}`,
-    c.projPooled,
-  );
-  need(
-    c.projPooled === 0 || c.model === "cpd",
-    "projPooled",
-    'exists for model "cpd" only (set it to 0)',
-    c.projPooled,
-  );
+  // D's extra heads read the trunk at a resolution of its own
+  for (const f of ["auxLocal", "projPooled"]) {
+    const r = c[f] as number;
+    need(
+      r === 0 || (pow2(r) && r >= 8 && r <= (c.resolution as number)),
+      f,
+      `must be 0 (off) or a power of two from 8 to the resolution ${c.resolution}`,
+      r,
+    );
+    need(r === 0 || c.model === "cpd", f, 'exists for model "cpd" only (set it to 0)', r);
+  }
   need(c.auxStats === "batch" || c.auxStats === "real", "auxStats", 'must be "batch" or "real"', c.auxStats);
   need(
     c.auxStats !== "real" || (c.auxWeightD as number) > 0,
