@@ -10,9 +10,10 @@
  * findings differ little in these; a generator whose "no finding" heads are larger, or whose images of a
  * finding are brighter overall, hands a classifier trained on its images a shortcut that real images do not
  * have (README, "Where the label goes in G"). `spotRate` asks whether the generator draws small findings
- * as compact spots: the fraction of images with a pixel, inside the head and away from its edge, that
- * stands out from the median of its 5x5 neighbourhood by more than 95 % of the real "no finding" images'
- * largest such excess do (so 0.05 for those by construction; an intraparenchymal clot is such a spot).
+ * as compact spots: the fraction of images with a pixel (inside the head, away from its edge) that exceeds
+ * the median of its 5x5 neighbourhood by more than a threshold, the 95th percentile over the real "no
+ * finding" images of each image's largest such excess (so about 0.05 for those; an intraparenchymal clot is
+ * such a spot).
  * Prints a table and the spread (max - min over labels) of each statistic; `--out` writes them as JSON.
  */
 import { parseArgs } from "node:util";
@@ -130,7 +131,8 @@ const spread = (which: "real" | "generated") =>
     const v = rows.filter((r) => r.realImages > 0).map((r) => r[which][j]);
     return Math.max(...v) - Math.min(...v);
   });
-const f = (v: number, j: number) => j < 2 || j === 4 ? v.toFixed(3) : v.toFixed(1);
+// counts (bright and head pixels) to one decimal, the rest to three
+const f = (v: number, j: number) => STATS[j].endsWith("Pixels") ? v.toFixed(1) : v.toFixed(3);
 console.log(`| label | real images | ${STATS.map((s) => `${s} real / generated`).join(" | ")} |`);
 console.log(`| --- | --- | ${STATS.map(() => "---").join(" | ")} |`);
 for (const r of rows) {
