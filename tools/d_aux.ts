@@ -47,6 +47,8 @@ const tr = new GanTrainer(gpu, cfg, train);
 restoreTrainer(tr, found.ck, found.path);
 const N = cfg.batchSize, L = train.labelNames.length, S = imageSize(train);
 const x = gpu.tensor([N, train.channels, train.height, train.width]), y = gpu.tensor([N, L]);
+// D's weights are fixed here: their spectrally normalised copies are made once
+gpu.run((rec) => tr.d.weights.snForward(rec, false));
 
 /** D's auxiliary logits (n, L) of every image of d. */
 async function auxLogits(d: Dataset): Promise<Float32Array> {
@@ -59,10 +61,7 @@ async function auxLogits(d: Dataset): Promise<Float32Array> {
     }
     gpu.write(x, xb);
     gpu.write(y, yb);
-    gpu.run((rec) => {
-      tr.d.weights.snForward(rec, false);
-      tr.dReal.forward(rec, x, y, true);
-    });
+    gpu.run((rec) => tr.dReal.forward(rec, x, y, true));
     const logits = await gpu.read(tr.dReal.aux);
     out.set(logits.subarray(0, Math.min(N, d.n - b) * L), b * L);
   }

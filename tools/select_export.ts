@@ -11,8 +11,9 @@
  *   with its projection on the requested labels: how real the image looks for those labels; discriminator
  *   rejection sampling, Azadi et al. 2019, in its simplest form);
  * - `reference`: the highest log-likelihood of the requested label vector under the run's real-trained
- *   classifier (the label-fidelity reference, tiny, 20k images, the run's seed): the candidate that draws the
- *   requested findings most as real images show them, and no others.
+ *   classifier (the label-fidelity reference of the run's config and seed, loaded from the run's cache, or
+ *   trained and cached there when missing): the candidate that draws the requested findings most as real
+ *   images show them, and no others.
  *
  * OUT/selection.json records the mean score of all candidates and of the chosen ones per split. Evaluate
  * it on a copy of the run (evaluate writes results.json into the run):
