@@ -17,12 +17,14 @@ import {
   initAuxBias,
   instanceNoiseAt,
   type LossReport,
+  lrFactorAt,
   smoothTargets,
 } from "../src/train/gan.ts";
 import { Discriminator } from "../src/models/discriminator.ts";
 import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import { testGpu } from "./_util.ts";
 import { quickSetup } from "./_gan_setup.ts";
+import { restoreTrainer, trainerCheckpoint } from "../src/train/run_state.ts";
 
 Deno.test("ADC targets: D learns [y_real, 0] and [0, y_fake], G is pushed to [y_fake, 0]", () => {
   const L = 3;
@@ -78,6 +80,74 @@ Deno.test("past its decay, a run trains G exactly as one with auxWeightG = auxWe
   assert(decayed.some((v, i) => v !== undecayed[i]), "the start value would have trained G differently");
 });
 
+Deno.test("learning-rate decay: 1 until lrDecayFrom, then linearly to lrEndFactor over lrDecayImages, then stays", () => {
+  const cfg = resolveGanConfig({ lrDecayFrom: 24_000, lrDecayImages: 76_000, lrEndFactor: 0.1 });
+  assertEquals(lrFactorAt(cfg, 0), 1);
+  assertEquals(lrFactorAt(cfg, 24_000), 1, "the decay starts after lrDecayFrom");
+  assert(Math.abs(lrFactorAt(cfg, 62_000) - 0.55) < 1e-12, `halfway: ${lrFactorAt(cfg, 62_000)}`);
+  assert(Math.abs(lrFactorAt(cfg, 100_000) - 0.1) < 1e-12, "the end value");
+  assert(Math.abs(lrFactorAt(cfg, 10_000_000) - 0.1) < 1e-12, "stays at the end value");
+  const off = resolveGanConfig({ lrDecayFrom: 0, lrDecayImages: 0, lrEndFactor: 0 });
+  assertEquals(lrFactorAt(off, 1_000_000), 1, "lrDecayImages 0: constant learning rates");
+  assertEquals(lrFactorAt(PRESETS.tiny, 1_000_000), 1, "the tiny preset keeps its rates");
+  assertThrows(() => resolveGanConfig({ lrEndFactor: 1.5 }), Error, /"lrEndFactor"/);
+  assertThrows(() => resolveGanConfig({ lrDecayImages: -1 }), Error, /"lrDecayImages"/);
+  assertThrows(() => resolveGanConfig({ lrDecayFrom: 0.5 }), Error, /"lrDecayFrom"/);
+});
+
+Deno.test("the decayed learning rates reach Adam: a run at factor 0 leaves G and D as they were", async () => {
+  const gpu = await testGpu();
+  const after = async (over: Record<string, unknown>) => {
+    const { data, cfg } = quickSetup(over);
+    const tr = new GanTrainer(gpu, cfg, data);
+    const g0 = await gpu.read(tr.g.weights.store.values), d0 = await gpu.read(tr.d.weights.store.values);
+    tr.imagesSeen = 1_000_000; // past the decay (the schedules read imagesSeen only)
+    for (let s = 0; s < 2; s++) tr.trainStep();
+    const g = await gpu.read(tr.g.weights.store.values), d = await gpu.read(tr.d.weights.store.values);
+    return { g0, d0, g, d, lr: [tr.adamG.lr, tr.adamD.lr] };
+  };
+  const z = await after({ lrDecayFrom: 100, lrDecayImages: 1_000, lrEndFactor: 0 });
+  assertEquals(z.lr, [0, 0]);
+  assertEquals(z.g, z.g0, "G unchanged at learning rate 0");
+  assertEquals(z.d, z.d0, "D unchanged at learning rate 0");
+  const half = await after({ lrDecayFrom: 100, lrDecayImages: 1_000, lrEndFactor: 0.5 });
+  const { cfg } = quickSetup();
+  assertEquals(half.lr, [cfg.lrG * 0.5, cfg.lrD * 0.5]);
+  assert(half.g.some((v, i) => v !== half.g0[i]), "G trains at half its rate");
+});
+
+Deno.test("resume may add a learning-rate decay that starts at or after the images seen, not before", async () => {
+  const gpu = await testGpu();
+  const { data, cfg } = quickSetup();
+  const tr = new GanTrainer(gpu, cfg, data);
+  tr.trainStep();
+  tr.trainStep();
+  const ck = await trainerCheckpoint(tr);
+  const seen = tr.imagesSeen;
+  const later = new GanTrainer(
+    gpu,
+    { ...cfg, lrDecayFrom: seen, lrDecayImages: 1_000, lrEndFactor: 0 },
+    data,
+  );
+  restoreTrainer(later, ck, "a.ckpt");
+  assertEquals(later.imagesSeen, seen);
+  const earlier = new GanTrainer(
+    gpu,
+    { ...cfg, lrDecayFrom: seen - 1, lrDecayImages: 1_000, lrEndFactor: 0 },
+    data,
+  );
+  assertThrows(() => restoreTrainer(earlier, ck, "a.ckpt"), Error, /config differs.*learning-rate decay/);
+  // once steps ran under the decay, its checkpoint resumes with the same decay and refuses another one
+  later.trainStep();
+  const ck2 = await trainerCheckpoint(later);
+  restoreTrainer(new GanTrainer(gpu, later.cfg, data), ck2, "b.ckpt");
+  assertThrows(
+    () => restoreTrainer(new GanTrainer(gpu, { ...later.cfg, lrEndFactor: 0.5 }, data), ck2, "b.ckpt"),
+    Error,
+    /config differs/,
+  );
+});
+
 Deno.test("instance noise: its std falls linearly to 0 over instanceNoiseImages, or stays", () => {
   const cfg = resolveGanConfig({ instanceNoise: 0.2, instanceNoiseImages: 10_000 });
   assertEquals(instanceNoiseAt(cfg, 0), 0.2);
@@ -120,7 +190,11 @@ Deno.test("configs without the newer fields load with the old behaviour; bad val
   delete old.auxStats;
   delete old.auxLocal;
   delete old.projPooled;
+  delete old.lrDecayFrom;
+  delete old.lrDecayImages;
+  delete old.lrEndFactor;
   const c = validateGanConfig(old);
+  assertEquals([c.lrDecayFrom, c.lrDecayImages, c.lrEndFactor], [0, 0, 1], "constant rates in an older run");
   assertEquals([c.auxStats, c.auxLocal, c.projPooled], ["batch", 0, 0], "D's heads in an older run");
   assertEquals(c.auxSmoothG, 0, "hard targets in an older run");
   assertEquals([c.instanceNoise, c.instanceNoiseImages], [0, 0], "no instance noise in an older run");

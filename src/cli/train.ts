@@ -8,6 +8,9 @@
  * seed). `--resume` continues from the newest valid checkpoint with the run's own config and data;
  * `--images N` sets (or, on resume, extends) the training length; `--minutes M` ends the run (final
  * checkpoint, samples and generator.ckpt) after M minutes of training even if fewer images were shown.
+ * Besides the length, an extended run may set a learning-rate decay in its config.json (`lrDecayFrom`,
+ * `lrDecayImages`, `lrEndFactor`) that starts at or after the images already seen; any other change to
+ * config.json is refused on resume.
  *
  * `--top-k`, `--per-combo`, `--min-count` train on the study's subset (src/data/subset.ts: the K most
  * frequent label combinations, N training images per combination, combinations with fewer than C images

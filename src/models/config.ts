@@ -137,6 +137,21 @@ export interface GanConfig {
   lrG: number;
   /** Adam learning rate of the discriminator. */
   lrD: number;
+  /**
+   * Images after which both learning rates start to fall (used only when lrDecayImages > 0). A run extended
+   * with `--resume --images N` may add or move the decay in its config.json as long as it starts at or after
+   * the images already seen, so the steps taken stay those the config describes.
+   */
+  lrDecayFrom: number;
+  /**
+   * Images over which lrG and lrD fall linearly, from lrDecayFrom on, to lrEndFactor times their value, and
+   * stay there (0 = constant learning rates, the presets). The projection discriminator's authors decayed
+   * linearly over the whole run (Miyato & Koyama 2018); the tiny preset's rates are set for a few thousand
+   * images, and a long run may want smaller steps at its end.
+   */
+  lrDecayImages: number;
+  /** The learning rates' factor at the end of the decay, in [0, 1]. */
+  lrEndFactor: number;
   /** Adam beta1 (0 is the GAN setting). */
   beta1: number;
   /** Adam beta2. */
@@ -255,6 +270,9 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   batchSize: 32,
   lrG: 2e-4,
   lrD: 2e-4,
+  lrDecayFrom: 0,
+  lrDecayImages: 0,
+  lrEndFactor: 1,
   beta1: 0,
   beta2: 0.99,
   emaDecay: 0.999,
@@ -420,6 +438,9 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   instanceNoise: 0,
   instanceNoiseImages: 0,
   emaRampup: 0,
+  lrDecayFrom: 0,
+  lrDecayImages: 0,
+  lrEndFactor: 1,
   labelFidelity: { every: 0, classifier: "tiny", classifierImages: 20_000 },
 };
 
@@ -520,6 +541,20 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     c.mbstdGroup,
   );
   for (const f of ["lrG", "lrD"]) need(num(c[f]) && (c[f] as number) > 0, f, "must be a number > 0", c[f]);
+  for (const f of ["lrDecayFrom", "lrDecayImages"]) {
+    need(
+      Number.isInteger(c[f]) && (c[f] as number) >= 0,
+      f,
+      "must be an integer >= 0 (images; lrDecayImages 0 = constant learning rates)",
+      c[f],
+    );
+  }
+  need(
+    num(c.lrEndFactor) && (c.lrEndFactor as number) >= 0 && (c.lrEndFactor as number) <= 1,
+    "lrEndFactor",
+    "must be a number in [0, 1] (the learning rates' factor at the end of the decay)",
+    c.lrEndFactor,
+  );
   for (const f of ["beta1", "beta2"]) {
     need(num(c[f]) && (c[f] as number) >= 0 && (c[f] as number) < 1, f, "must be in [0, 1)", c[f]);
   }

@@ -210,6 +210,16 @@ export function auxWeightGAt(cfg: GanConfig, imagesSeen: number): number {
   return cfg.auxWeightG + (cfg.auxWeightGEnd - cfg.auxWeightG) * f;
 }
 
+/**
+ * The learning rates' factor after `imagesSeen` images: 1 until lrDecayFrom, then falling linearly to
+ * lrEndFactor over lrDecayImages images (1 throughout when lrDecayImages is 0).
+ */
+export function lrFactorAt(cfg: GanConfig, imagesSeen: number): number {
+  if (cfg.lrDecayImages <= 0 || imagesSeen <= cfg.lrDecayFrom) return 1;
+  const f = Math.min(1, (imagesSeen - cfg.lrDecayFrom) / cfg.lrDecayImages);
+  return 1 + (cfg.lrEndFactor - 1) * f;
+}
+
 /** The instance-noise std after `imagesSeen` images: instanceNoise, falling linearly to 0 when scheduled. */
 export function instanceNoiseAt(cfg: GanConfig, imagesSeen: number): number {
   if (cfg.instanceNoiseImages <= 0) return cfg.instanceNoise;
@@ -450,6 +460,9 @@ export class GanTrainer {
     this.applyPhase();
     this.drawBatch();
     this.ema.setDecay(emaDecayAt(cfg, this.imagesSeen));
+    const lrFactor = lrFactorAt(cfg, this.imagesSeen);
+    this.adamD.lr = cfg.lrD * lrFactor;
+    this.adamG.lr = cfg.lrG * lrFactor;
     const rec = gpu.recorder();
     if (this.clearLog) {
       rec.clear(this.lossLog);

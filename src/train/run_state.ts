@@ -79,11 +79,24 @@ function arr(ck: Checkpoint, name: string, source: string): Float32Array {
 export function restoreTrainer(tr: GanTrainer, ck: Checkpoint, source = "(checkpoint)"): void {
   const m = ck.meta as Record<string, unknown>;
   if (m.kind !== "gan-train") throw new Error(`checkpoint ${source}: not a GAN training checkpoint`);
-  // the training length may change between runs (--images extends a run); nothing else may. A checkpoint
-  // written before a field was added gets the value that reproduces its behaviour (as config.json does)
-  const same = (c: unknown) => canonicalJson({ ...withAddedFields(c as Record<string, unknown>), images: 0 });
+  // the training length may change between runs (--images extends a run), and so may a learning-rate decay
+  // that starts at or after the images already seen (the steps taken are then those the new config gives);
+  // nothing else may. A checkpoint written before a field was added gets the value that reproduces its
+  // behaviour (as config.json does)
+  const seen = m.imagesSeen as number;
+  const lrFree = (c: Record<string, unknown>) =>
+    (c.lrDecayImages as number) <= 0 || (c.lrDecayFrom as number) >= seen
+      ? { lrDecayFrom: 0, lrDecayImages: 0, lrEndFactor: 1 }
+      : {};
+  const same = (c: unknown) => {
+    const full = withAddedFields(c as Record<string, unknown>);
+    return canonicalJson({ ...full, ...lrFree(full), images: 0 });
+  };
   if (same(m.config) !== same(tr.cfg)) {
-    throw new Error(`checkpoint ${source}: its config differs from the run's config.json`);
+    throw new Error(
+      `checkpoint ${source}: its config differs from the run's config.json (only "images", and a learning-rate ` +
+        `decay that starts at or after the ${seen} images seen, may change on resume)`,
+    );
   }
   if (JSON.stringify(m.labelNames) !== JSON.stringify(tr.data.labelNames)) {
     throw new Error(`checkpoint ${source}: its label names differ from the data's`);
