@@ -41,7 +41,11 @@ async function cli(name: string, args: string[]): Promise<{ code: number; stderr
   return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
 }
 
-async function waitState(page: Page, states: string[], timeout = 120_000): Promise<string> {
+// Liveness bounds, not timings: on a loaded 2-core machine (two training runs beside the suite) the pause's
+// checkpoint took over 120 s, so every wait allows 10 minutes before it calls the studio stuck.
+const STUCK_MS = 600_000;
+
+async function waitState(page: Page, states: string[], timeout = STUCK_MS): Promise<string> {
   await page.waitForFunction((s) => s.includes(document.body.dataset.state ?? ""), states, { timeout });
   return await bodyState(page);
 }
@@ -94,7 +98,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await page.fill("#config", JSON.stringify(TINY));
     await page.click("#load");
     // the page still says "error" from the broken folder until this load starts: wait for it to leave that
-    await page.waitForFunction(() => document.body.dataset.state !== "error", null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.body.dataset.state !== "error", null, { timeout: STUCK_MS });
     assert.equal(
       await waitState(page, ["loaded", "error"]),
       "loaded",
@@ -116,7 +120,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await page.click("#train");
     // deno-lint-ignore no-explicit-any
     await page.waitForFunction(() => (globalThis as any).__studio.checkpoint?.imagesSeen >= 32, null, {
-      timeout: 180_000,
+      timeout: STUCK_MS,
     });
     await shot(page, "2-training");
     const before = (await studio(page)).checkpoint;
@@ -138,14 +142,14 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
       // deno-lint-ignore no-explicit-any
       (n) => (globalThis as any).__studio.progress?.imagesSeen >= n,
       after.progress.imagesSeen + 8,
-      { timeout: 180_000 },
+      { timeout: STUCK_MS },
     );
     await page.click("#pause");
     assert.equal(await waitState(page, ["paused", "trained", "error"]), "paused");
     assert.match((await page.textContent("#train-status"))!, /^Paused at \d+ images/);
     await page.click("#train");
     assert.equal(
-      await waitState(page, ["trained", "error"], 300_000),
+      await waitState(page, ["trained", "error"]),
       "trained",
       await page.textContent("#error") ?? "",
     );
@@ -163,7 +167,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
     await page.fill("#eval-resamples", "20");
     await page.click("#evaluate");
     assert.equal(
-      await waitState(page, ["evaluated", "error"], 300_000),
+      await waitState(page, ["evaluated", "error"]),
       "evaluated",
       await page.textContent("#error") ?? "",
     );
@@ -179,7 +183,7 @@ Deno.test("studio: folder -> train (reload, resume) -> evaluate -> zip, on Chrom
 
     // 4. export: the zip is a run folder with the synthetic set and results.json
     await page.click("#export");
-    await page.waitForSelector("#download:not([hidden])", { timeout: 60_000 });
+    await page.waitForSelector("#download:not([hidden])", { timeout: STUCK_MS });
     await shot(page, "6-export");
     const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
     const zipPath = join(tmp, "run.zip");
