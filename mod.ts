@@ -59,6 +59,7 @@ export * from "./src/nn/concat.ts";
 export * from "./src/nn/cond_norm.ts";
 export * from "./src/nn/ema.ts";
 export * from "./src/nn/losses.ts";
+export * from "./src/nn/feat_match.ts";
 export * from "./src/nn/minibatch_std.ts";
 export * from "./src/nn/pixel_norm.ts";
 export * from "./src/nn/spectral_norm.ts";

@@ -285,6 +285,33 @@ Deno.test("bootstrapAurocGap: seeded, CI contains the estimate, equals a naive r
   assertClose(r1.samples, naive, { atol: 1e-12, rtol: 0 }, "bootstrap samples");
 });
 
+Deno.test("bootstrapAurocGap over several trainings: the mean of each training's gap, resample by resample", () => {
+  const g = gapData(23, 30, 3), h = gapData(24, 30, 3);
+  // a second training of each model on the same images and labels: other scores
+  const ref2 = { ...g.reference, data: g.reference.data.map((v, i) => v + 0.8 * h.reference.data[i]) };
+  const cand2 = { ...g.candidate, data: g.candidate.data.map((v, i) => v - 0.5 * h.candidate.data[i]) };
+  const base = { labels: g.labels, patientIds: g.ids, resamples: 150, seed: 4 };
+  const one = bootstrapAurocGap({ ...base, reference: g.reference, candidate: g.candidate });
+  const two = bootstrapAurocGap({ ...base, reference: ref2, candidate: cand2 });
+  const both = bootstrapAurocGap({
+    ...base,
+    reference: [g.reference, ref2],
+    candidate: [g.candidate, cand2],
+  });
+  assertClose([both.gap], [(one.gap + two.gap) / 2], { atol: 1e-12, rtol: 0 }, "point gap");
+  assertClose([both.reference], [(one.reference + two.reference) / 2], { atol: 1e-12, rtol: 0 }, "reference");
+  assertClose(
+    both.samples,
+    one.samples.map((v, r) => (v + two.samples[r]) / 2),
+    { atol: 1e-12, rtol: 0 },
+    "samples",
+  );
+  assert.notEqual(one.gap, two.gap, "the trainings differ");
+  // one matrix in an array is the single-matrix call, bit for bit
+  assert.deepEqual(bootstrapAurocGap({ ...base, reference: [g.reference], candidate: [g.candidate] }), one);
+  assert.throws(() => bootstrapAurocGap({ ...base, reference: [], candidate: g.candidate }), /at least one/);
+});
+
 Deno.test("bootstrapAurocGap: identical models give gap 0 and CI [0, 0]", () => {
   const g = gapData(22, 20, 4);
   const r = bootstrapAurocGap({

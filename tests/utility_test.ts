@@ -9,7 +9,7 @@ import { splitByPatient, splitDataset } from "../src/data/split.ts";
 import type { ClassifierTrainConfig } from "../src/train/classifier.ts";
 import { evaluateUtility, extractFeatures } from "../src/train/utility.ts";
 import { Rng } from "../src/util/rng.ts";
-import { assert } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { assertClose, testGpu } from "./_util.ts";
 
 /** A small DenseNet for 16 px (two blocks at 16 and 8 px) and a short schedule, so the test stays fast. */
@@ -173,4 +173,37 @@ Deno.test("evaluateUtility: copied real data gives no gap, shuffled labels a cle
     "no positive in test: null",
   );
   assert(shuffled.tstr.perLabel.filter((v) => v !== null).length === L - 4, "the other labels stay defined");
+});
+
+Deno.test("evaluateUtility with repeats: each arm trained per seed, AUROCs and gap averaged", async () => {
+  const gpu = await testGpu();
+  const data = makePhantom({ resolution: 16, seed: 7, labels: PHANTOM_600 });
+  const { train, valid, test } = splitDataset(
+    data,
+    splitByPatient(data.patientIds, { fractions: [0.6, 0.2, 0.2] }),
+  );
+  const base = {
+    realTrain: train,
+    realValid: valid,
+    realTest: test,
+    synthTrain: shuffledLabels(train, 1),
+    synthValid: shuffledLabels(valid, 2),
+    config: CONFIG,
+    resamples: 100,
+  };
+  const single = await evaluateUtility(gpu, { ...base, seed: 3 });
+  const next = await evaluateUtility(gpu, { ...base, seed: 4 });
+  // the first training is reused: only seed 4's real-trained classifier is trained again
+  const two = await evaluateUtility(gpu, { ...base, seed: 3, repeats: 2, references: [single.reference] });
+  assertEquals(two.trtr.repeats?.map((r) => r.seed), [3, 4]);
+  for (const arm of ["trtr", "tstr"] as const) {
+    assertEquals(two[arm].repeats![0].mean, single[arm].mean, `${arm}: seed 3 as alone`);
+    assertEquals(two[arm].repeats![1].mean, next[arm].mean, `${arm}: seed 4 as alone`);
+    assertClose([two[arm].mean], [(single[arm].mean + next[arm].mean) / 2], { atol: 1e-12, rtol: 0 }, arm);
+    assertEquals(two[arm].scores, single[arm].scores, `${arm}: the first training's scores`);
+  }
+  assert(single.trtr.mean !== next.trtr.mean, "another seed, another classifier");
+  assertClose([two.gap.gap], [(single.gap.gap + next.gap.gap) / 2], { atol: 1e-12, rtol: 0 }, "gap");
+  assert(two.gap.lo <= two.gap.gap && two.gap.gap <= two.gap.hi, "interval around the gap");
+  assert(single.trtr.repeats === undefined, "a single training lists no repeats");
 });

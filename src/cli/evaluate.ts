@@ -1,6 +1,7 @@
 /**
  * `deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N] [--images N]
- *                     [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE] [--title T]`
+ *                     [--minutes M] [--batch B] [--resamples N] [--seed S] [--repeats K] [--reader-analysis FILE]
+ *                     [--title T]`
  *
  * Evaluates a training run's synthetic data and writes DIR/results.json (atomically):
  *
@@ -12,6 +13,9 @@
  *
  * The train-on-real classifier is not trained again when the run's cache holds one for the same data,
  * classifier settings and seed (`deno task train` trains it for label fidelity, see src/cli/_reference.ts).
+ * With `--repeats K` each arm is trained K times (seeds S .. S+K-1) and the AUROCs and the gap are their
+ * means: a single training's AUROC moves with its seed by about as much as the bootstrap interval is wide.
+ * The real-trained classifiers of the extra seeds are cached in the run folder like the first.
  *
  * Then `deno task report --run DIR` renders DIR/report.html from it.
  */
@@ -26,7 +30,7 @@ import type { ClassifierPreset } from "../models/classifier.ts";
 import type { StudyAnalysis } from "../reader/analysis.ts";
 import { evaluate, parseMetricsJsonl } from "../eval/evaluate.ts";
 import { loadDataset } from "./_fs_dataset.ts";
-import { loadReference, referenceKey, referencePath } from "./_reference.ts";
+import { loadOrTrainReference, loadReference, referenceKey, referencePath } from "./_reference.ts";
 import {
   type DataSpec,
   exists,
@@ -38,14 +42,15 @@ import {
 } from "./_run_dir.ts";
 
 const USAGE = `usage: deno task evaluate --run DIR [--synthetic DIR] [--classifier tiny|paper] [--epochs N]
-                         [--images N] [--minutes M] [--batch B] [--resamples N] [--seed S] [--reader-analysis FILE]
-                         [--title T] [--quiet]
+                         [--images N] [--minutes M] [--batch B] [--resamples N] [--seed S] [--repeats K]
+                         [--reader-analysis FILE] [--title T] [--quiet]
   --synthetic   export folder with train/ valid/ [test/] (default DIR/synthetic; generated when missing)
   --classifier  classifier preset (default tiny)
   --epochs      at most this many epochs per classifier (default 30, early stopping on validation AUROC)
   --images      at most this many training images per classifier (default none)
   --minutes     time limit per classifier training (default none)
-  --seed        seed of the classifiers and the bootstrap (default: the run's seed)`;
+  --seed        seed of the classifiers and the bootstrap (default: the run's seed)
+  --repeats     trainings per arm, seeds S .. S+K-1, AUROCs and gap averaged (default 1)`;
 
 function posInt(v: string | undefined, name: string, def: number): number {
   if (v === undefined) return def;
@@ -87,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       batch: { type: "string" },
       resamples: { type: "string" },
       seed: { type: "string" },
+      repeats: { type: "string" },
       "reader-analysis": { type: "string" },
       title: { type: "string" },
       quiet: { type: "boolean", default: false },
@@ -128,6 +134,7 @@ async function main(argv: string[]): Promise<number> {
   const seed = a.seed === undefined ? (Number.isInteger(gan.seed) ? gan.seed as number : 0) : Number(a.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be an integer >= 0, got ${a.seed}`);
   const resamples = posInt(a.resamples, "resamples", 1000);
+  const repeats = posInt(a.repeats, "repeats", 1);
 
   const synDir = a.synthetic ?? join(dir, "synthetic");
   let generateSeconds: number | null = null;
@@ -178,9 +185,18 @@ async function main(argv: string[]): Promise<number> {
       `reusing the real-trained classifier ${await referencePath(cacheDir, refKey)} (same data and settings)`,
     );
   }
+  const references: (typeof reference | undefined)[] = [reference ?? undefined];
+  for (let k = 1; k < repeats; k++) {
+    log(`real-trained classifier ${k + 1} of ${repeats} (seed ${seed + k}) ...`);
+    const r = await loadOrTrainReference(gpu, cacheDir, real, classifier, seed + k, { log });
+    log(`${r.cached ? "reusing" : "trained and cached"} ${r.path}`);
+    references.push(r.reference);
+  }
   t = performance.now();
   const results = await evaluate(gpu, {
     reference: reference ?? undefined,
+    repeats,
+    references: references.map((r) => r ?? undefined),
     real: { train: real.train, valid: real.valid, test: real.test },
     synthetic,
     classifier,

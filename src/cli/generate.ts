@@ -1,6 +1,6 @@
 /**
- * `deno task generate --run DIR --out DIR [--labels real-split|CSV] [--n N --combos K|"a+b,c,none"] [--grid]
- *                     [--seed S] [--batch B] [--overwrite]`
+ * `deno task generate --run DIR --out DIR [--labels real-split|CSV] [--copies K] [--n N --combos K|"a+b,c,none"]
+ *                     [--grid] [--seed S] [--batch B] [--overwrite]`
  *
  * Samples the EMA generator of a training run (DIR/generator.ckpt, or a generator checkpoint file given as
  * --run) into synthetic datasets written by exportSynthetic (PNG + label CSV in the input's format + data
@@ -8,7 +8,8 @@
  *
  * - `--labels real-split` (the default): the study's protocol, one synthetic image per real label vector of
  *   the run's train / valid / test splits (the run's data split by patient with the run's seed), into
- *   OUT/train, OUT/valid, OUT/test;
+ *   OUT/train, OUT/valid, OUT/test; with `--copies K`, K images per real label vector (each with its own
+ *   latent), so a synthetic set may be larger than the real one it stands for;
  * - `--labels CSV`: one image per row of a label CSV (any supported format), into OUT;
  * - `--n N --combos ...`: N images for each chosen label combination (`--combos 6` = the 6 most frequent of
  *   the training split, or a list like `epidural+subdural,no_finding`), into OUT;
@@ -30,8 +31,9 @@ import { readLabelTable, writeExportFolder } from "./_fs_dataset.ts";
 import { type DataSpec, exists, loadSplitData, phantomCacheDir, runPaths } from "./_run_dir.ts";
 import { writeGridPng } from "./train.ts";
 
-const USAGE = `usage: deno task generate --run DIR|FILE.ckpt --out DIR [--labels real-split|CSV]
-                         [--n N --combos K|"label+label,none,..."] [--grid] [--seed S] [--batch B] [--overwrite]`;
+const USAGE = `usage: deno task generate --run DIR|FILE.ckpt --out DIR [--labels real-split|CSV] [--copies K]
+                         [--n N --combos K|"label+label,none,..."] [--grid] [--seed S] [--batch B] [--overwrite]
+  --copies  with real-split: K images per real label vector in every split (default 1, the study's protocol)`;
 
 /** Parses `--combos`: a count (most frequent of `train`) or a comma list of "+"-joined label names / "none". */
 function parseCombos(arg: string, labelNames: string[], train: Dataset | null): Uint8Array {
@@ -66,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       labels: { type: "string" },
       n: { type: "string" },
       combos: { type: "string" },
+      copies: { type: "string", default: "1" },
       grid: { type: "boolean", default: false },
       seed: { type: "string" },
       batch: { type: "string", default: String(DEFAULT_SAMPLE_BATCH) },
@@ -86,6 +89,13 @@ async function main(argv: string[]): Promise<number> {
   const batch = Number(a.batch);
   if (!Number.isInteger(batch) || batch < 1) {
     throw new Error(`--batch must be a positive integer, got ${a.batch}`);
+  }
+  const copies = Number(a.copies);
+  if (!Number.isInteger(copies) || copies < 1) {
+    throw new Error(`--copies must be a positive integer, got ${a.copies}`);
+  }
+  if (copies > 1 && (a.n !== undefined || (a.labels ?? "real-split") !== "real-split")) {
+    throw new Error("--copies applies to --labels real-split only (with --n, N already sets the count)");
   }
   const gpu = await Gpu.create();
   // the same sampler as the browser generator page (`deno task serve --run DIR`): same images there
@@ -157,7 +167,10 @@ async function main(argv: string[]): Promise<number> {
   } else if ((a.labels ?? "real-split") === "real-split") {
     for (const name of ["train", "valid", "test"] as const) {
       const real = splits![name];
-      await write(join(a.out, name), await synth(real.labels.slice(), real.format), real);
+      // copy k of row r at k * n + r: the first n images are those of a 1-copy export with the same seed
+      const labels = new Uint8Array(real.labels.length * copies);
+      for (let k = 0; k < copies; k++) labels.set(real.labels, k * real.labels.length);
+      await write(join(a.out, name), await synth(labels, real.format), real);
     }
   } else {
     const { table } = await readLabelTable(a.labels!, {});

@@ -64,6 +64,10 @@ export interface EvaluateInput {
   gridColumns?: number;
   /** A real-data classifier trained before on the same data and settings (reused, not retrained). */
   reference?: TrainedClassifier;
+  /** Classifier trainings per arm (seeds seed, seed + 1, ...; default 1): see evaluateUtility. */
+  repeats?: number;
+  /** With repeats: real-data classifiers trained before for seed + k (index k). */
+  references?: (TrainedClassifier | undefined)[];
   /** Context recorded in the results. */
   meta?: EvaluateMeta;
   /** Progress: stage names, and each classifier epoch. */
@@ -197,6 +201,11 @@ function armSummary(a: UtilityArm): ArmSummary {
       best: e.best,
       seconds: e.seconds,
     })),
+    ...(a.repeats
+      ? {
+        repeats: a.repeats.map((r) => ({ seed: r.seed, mean: finiteOrNull(r.mean), perLabel: r.perLabel })),
+      }
+      : {}),
   };
 }
 
@@ -256,6 +265,8 @@ export async function evaluate(gpu: Gpu, input: EvaluateInput): Promise<Results>
     resamples: input.resamples,
     confidence: input.confidence,
     reference: input.reference,
+    repeats: input.repeats,
+    references: input.references,
     onProgress: (arm, epoch) => progress("epoch", { arm, epoch }),
   });
 
@@ -337,6 +348,16 @@ export async function evaluate(gpu: Gpu, input: EvaluateInput): Promise<Results>
         `means: ${perLabel.filter((l) => l.trtr === null).map((l) => l.label).join(", ")}.`,
     );
   }
+  const repeats = input.repeats ?? 1;
+  if (repeats > 1) {
+    notes.push(
+      `Each arm was trained ${repeats} times (classifier seeds ${seed} to ${
+        seed + repeats - 1
+      }): AUROCs and the ` +
+        `gap with its interval are means over the trainings; ROC curves, training curves, fidelity and privacy ` +
+        `use the first.`,
+    );
+  }
   if (privacy.features.metric === "euclidean") {
     notes.push(
       "Some feature vectors were all zero, so feature-space privacy used Euclidean instead of cosine distance.",
@@ -355,6 +376,7 @@ export async function evaluate(gpu: Gpu, input: EvaluateInput): Promise<Results>
       data: meta.data ?? null,
       evaluation: {
         seed,
+        ...(repeats > 1 ? { repeats } : {}),
         resamples: u.gap.resamples,
         confidence: u.gap.confidence,
         classifier: classifierSettings,

@@ -11,10 +11,13 @@ import { Rng } from "../util/rng.ts";
 
 /** Inputs of {@linkcode bootstrapAurocGap}. */
 export interface AurocGapInput {
-  /** (N, L) scores of the reference model (e.g. trained on real data, TRTR). */
-  reference: Matrix;
-  /** (N, L) scores of the candidate model (e.g. trained on synthetic data, TSTR), same images. */
-  candidate: Matrix;
+  /**
+   * (N, L) scores of the reference model (e.g. trained on real data, TRTR), or of several trainings of it
+   * (other seeds): a model's AUROC is then the mean of its trainings' AUROCs, in every resample.
+   */
+  reference: Matrix | Matrix[];
+  /** (N, L) scores of the candidate model (e.g. trained on synthetic data, TSTR), same images; or several. */
+  candidate: Matrix | Matrix[];
   /** (N, L) 0/1 labels. */
   labels: Matrix;
   /** (N) patient of each image; resampling draws patients, keeping all their images together. */
@@ -62,18 +65,25 @@ export interface AurocGap {
  * ```
  */
 export function bootstrapAurocGap(input: AurocGapInput): AurocGap {
-  const { reference, candidate, labels, patientIds } = input;
+  const { labels, patientIds } = input;
+  const refs = Array.isArray(input.reference) ? input.reference : [input.reference];
+  const cands = Array.isArray(input.candidate) ? input.candidate : [input.candidate];
   const resamples = input.resamples ?? 1000;
   const conf = input.confidence ?? 0.95;
-  checkMatrix(reference, "bootstrapAurocGap: reference");
-  checkMatrix(candidate, "bootstrapAurocGap: candidate");
+  if (refs.length === 0 || cands.length === 0) {
+    throw new Error("bootstrapAurocGap: give at least one reference and one candidate score matrix");
+  }
+  refs.forEach((m, k) => checkMatrix(m, `bootstrapAurocGap: reference ${k}`));
+  cands.forEach((m, k) => checkMatrix(m, `bootstrapAurocGap: candidate ${k}`));
   checkMatrix(labels, "bootstrapAurocGap: labels");
   const n = labels.rows, l = labels.cols;
-  for (const [m, what] of [[reference, "reference"], [candidate, "candidate"]] as const) {
-    if (m.rows !== n || m.cols !== l) {
-      throw new Error(
-        `bootstrapAurocGap: ${what} scores are (${m.rows}, ${m.cols}) but labels are (${n}, ${l})`,
-      );
+  for (const [ms, what] of [[refs, "reference"], [cands, "candidate"]] as const) {
+    for (const m of ms) {
+      if (m.rows !== n || m.cols !== l) {
+        throw new Error(
+          `bootstrapAurocGap: ${what} scores are (${m.rows}, ${m.cols}) but labels are (${n}, ${l})`,
+        );
+      }
     }
   }
   if (patientIds.length !== n) {
@@ -88,8 +98,10 @@ export function bootstrapAurocGap(input: AurocGapInput): AurocGap {
     throw new Error(`bootstrapAurocGap: confidence must be in (0, 1), got ${conf}`);
   }
 
-  const refMean = meanAuroc(aurocPerLabel(reference, labels));
-  const candMean = meanAuroc(aurocPerLabel(candidate, labels));
+  const meanOf = (ms: Matrix[]) =>
+    ms.reduce((s, m) => s + meanAuroc(aurocPerLabel(m, labels)), 0) / ms.length;
+  const refMean = meanOf(refs);
+  const candMean = meanOf(cands);
 
   // patient index of each image, patients in order of first appearance
   const patientOf = new Int32Array(n);
@@ -106,14 +118,17 @@ export function bootstrapAurocGap(input: AurocGapInput): AurocGap {
 
   // per label: contiguous score/label columns and the score order of each model, sorted once
   const cols = [];
+  const column = (m: Matrix, j: number) => Float64Array.from({ length: n }, (_, i) => m.data[i * l + j]);
   for (let j = 0; j < l; j++) {
-    const y = new Float64Array(n), a = new Float64Array(n), b = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      y[i] = labels.data[i * l + j];
-      a[i] = reference.data[i * l + j];
-      b[i] = candidate.data[i * l + j];
-    }
-    cols.push({ y, a, b, orderA: argsortAscending(a), orderB: argsortAscending(b) });
+    const y = column(labels, j);
+    const a = refs.map((m) => column(m, j)), b = cands.map((m) => column(m, j));
+    cols.push({
+      y,
+      a,
+      b,
+      orderA: a.map((v) => argsortAscending(v)),
+      orderB: b.map((v) => argsortAscending(v)),
+    });
   }
 
   const rng = new Rng(input.seed ?? 0);
@@ -127,10 +142,14 @@ export function bootstrapAurocGap(input: AurocGapInput): AurocGap {
     for (let i = 0; i < n; i++) weights[i] = draws[patientOf[i]];
     let sumA = 0, sumB = 0, defined = 0;
     for (const c of cols) {
-      const aucA = aurocFromOrder(c.a, c.y, weights, c.orderA);
-      if (Number.isNaN(aucA)) continue; // a label is undefined for both models alike
-      sumA += aucA;
-      sumB += aurocFromOrder(c.b, c.y, weights, c.orderB);
+      // whether a label is defined depends on the labels alone: the same for every model and training
+      let aucA = 0;
+      for (let k = 0; k < c.a.length; k++) aucA += aurocFromOrder(c.a[k], c.y, weights, c.orderA[k]);
+      if (Number.isNaN(aucA)) continue;
+      let aucB = 0;
+      for (let k = 0; k < c.b.length; k++) aucB += aurocFromOrder(c.b[k], c.y, weights, c.orderB[k]);
+      sumA += aucA / c.a.length;
+      sumB += aucB / c.b.length;
       defined++;
     }
     if (defined === 0) {

@@ -128,6 +128,26 @@ export interface GanConfig {
    */
   projPooled: number;
   /**
+   * Class-conditional feature matching for G (0 = off): the weight of a loss on D's features h (what its
+   * heads read) that pulls, per label, their mean over generated images with the label to the mean over real
+   * images with it, and likewise without it (src/nn/feat_match.ts). The auxiliary loss pays G for anything
+   * D's head separates, so a louder-than-real finding or a label coded by head size pays more; either moves
+   * these means off the real ones and costs G here. D is not trained on it.
+   */
+  featMatchWeight: number;
+  /**
+   * What feature matching compares, per label: "means", the mean features over images with the label and
+   * over those without it (generated vs real); "contrast", the difference between those two means, what the
+   * label changes in D's features (generated vs real), leaving the overall real vs generated difference,
+   * which D is trained to keep, to D's own loss.
+   */
+  featMatchMode: "means" | "contrast";
+  /**
+   * Decay per step, in [0, 1), of the moving averages of those means (0 = this batch's means alone): a batch
+   * of 16 holds one or two images of a rare label, and matching their mean would also pay G for less variety.
+   */
+  featMatchDecay: number;
+  /**
    * Images per batch (real batch = fake batch). A config file given to `deno task train` may say "auto": the
    * largest preset batch x 2^k whose step stays under 100 ms on the device (the preset's batch on a CPU
    * adapter), learning rates and EMA scaled by `scaleGanBatch`; config.json then records the chosen number.
@@ -267,6 +287,9 @@ const BASE: Omit<GanConfig, "resolution" | "gChannels" | "dChannels"> = {
   auxStats: "batch",
   auxLocal: 0,
   projPooled: 0,
+  featMatchWeight: 0,
+  featMatchMode: "contrast",
+  featMatchDecay: 0.9,
   batchSize: 32,
   lrG: 2e-4,
   lrD: 2e-4,
@@ -432,6 +455,9 @@ const ADDED_FIELDS: Readonly<Record<string, unknown>> = {
   auxStats: "batch",
   auxLocal: 0,
   projPooled: 0,
+  featMatchWeight: 0,
+  featMatchMode: "contrast",
+  featMatchDecay: 0.9,
   auxDecayImages: 0,
   auxWeightGEnd: 0.5,
   auxSmoothG: 0,
@@ -525,6 +551,24 @@ export function validateGanConfig(c: Record<string, unknown>): GanConfig {
     );
     need(r === 0 || c.model === "cpd", f, 'exists for model "cpd" only (set it to 0)', r);
   }
+  need(
+    num(c.featMatchWeight) && (c.featMatchWeight as number) >= 0,
+    "featMatchWeight",
+    "must be a number >= 0 (0 = off)",
+    c.featMatchWeight,
+  );
+  need(
+    c.featMatchMode === "means" || c.featMatchMode === "contrast",
+    "featMatchMode",
+    'must be "means" or "contrast"',
+    c.featMatchMode,
+  );
+  need(
+    num(c.featMatchDecay) && (c.featMatchDecay as number) >= 0 && (c.featMatchDecay as number) < 1,
+    "featMatchDecay",
+    "must be a number in [0, 1) (0 = each batch's means alone)",
+    c.featMatchDecay,
+  );
   need(c.auxStats === "batch" || c.auxStats === "real", "auxStats", 'must be "batch" or "real"', c.auxStats);
   need(
     c.auxStats !== "real" || (c.auxWeightD as number) > 0,

@@ -47,15 +47,24 @@ export interface DiscriminatorPass {
   readonly aux: Tensor;
   /** The input gradient (N, C, R, R) written by a backward with `input` (null if built without). */
   readonly dx: Tensor | null;
+  /** D's features h (N, F) of the last forward: what both heads read (feature matching compares them). */
+  readonly features: Tensor;
   /** The auxiliary head's feature standardisation (another pass can score with its statistics). */
   readonly auxNorm: FeatureStandardize;
   /** Records the forward of images x (N, C, R, R) with labels y (N, L); `aux` also runs the aux head. */
   forward(rec: Recorder, x: Tensor, y: Tensor, aux: boolean): void;
   /**
-   * Records the backward from dout (N, 1) and daux (N, L) or null; parameter gradients accumulate when
-   * `params`; returns the input gradient when the pass was built with one.
+   * Records the backward from dout (N, 1) and daux (N, L) or null, plus `dfeatures` (N, F), a gradient on
+   * the features from a loss outside the heads, when given; parameter gradients accumulate when `params`;
+   * returns the input gradient when the pass was built with one.
    */
-  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null;
+  backward(
+    rec: Recorder,
+    dout: Tensor,
+    daux: Tensor | null,
+    params: boolean,
+    dfeatures?: Tensor,
+  ): Tensor | null;
 }
 
 /** A discriminator's weights; {@linkcode DiscriminatorModel.pass} builds passes sharing them. */
@@ -98,14 +107,15 @@ export class DiscriminatorHead {
     this.outL.forward(rec, this.mod.forward(rec, h, y));
     if (aux) this.auxL.forward(rec, this.auxNorm.forward(rec, h));
   }
-  /** Records the heads' backward; returns dh (N, F). */
-  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor {
+  /** Records the heads' backward; returns dh (N, F), with `dextra` (N, F) added when given. */
+  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean, dextra?: Tensor): Tensor {
     const dmod = this.outL.backward(rec, dout, params)!;
     const dh = this.mod.backward(rec, dmod, params);
     if (daux) {
       const dhn = this.auxL.backward(rec, daux, params)!;
       addInto(rec, dh, this.auxNorm.backward(rec, dhn));
     }
+    if (dextra) addInto(rec, dh, dextra);
     return dh;
   }
 }
@@ -385,6 +395,9 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
   get aux(): Tensor {
     return this.head.auxL.y;
   }
+  get features(): Tensor {
+    return this.end.act.y;
+  }
   forward(rec: Recorder, x: Tensor, y: Tensor, aux: boolean): void {
     let h = x;
     for (const l of this.trunk) h = l.forward(rec, h);
@@ -394,8 +407,14 @@ class CpdDiscriminatorPass implements DiscriminatorPass {
     if (aux && this.local) this.local.head.forward(rec, this.trunk[this.local.layer].y, this.head.auxL.y);
     if (this.proj) this.proj.head.forward(rec, this.trunk[this.proj.layer].y, y, this.head.outL.y);
   }
-  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null {
-    let d: Tensor | null = this.head.backward(rec, dout, daux, params);
+  backward(
+    rec: Recorder,
+    dout: Tensor,
+    daux: Tensor | null,
+    params: boolean,
+    dfeatures?: Tensor,
+  ): Tensor | null {
+    let d: Tensor | null = this.head.backward(rec, dout, daux, params, dfeatures);
     d = this.end.act.backward(rec, d);
     d = this.end.fc.backward(rec, d, params)!;
     const c0 = this.end.convs[this.end.convs.length - 1].y.shape;

@@ -279,6 +279,9 @@ class ProgressiveDiscriminatorPass extends PhasedPass implements DiscriminatorPa
   get auxNorm(): FeatureStandardize {
     return this.head.auxNorm;
   }
+  get features(): Tensor {
+    return this.end.act.y;
+  }
   /** The input gradient at R (the pool chain's or fromImage's dx, see backward). */
   get dx(): Tensor | null {
     return this.dxTop;
@@ -299,9 +302,15 @@ class ProgressiveDiscriminatorPass extends PhasedPass implements DiscriminatorPa
     h = this.end.act.forward(rec, this.end.fc.forward(rec, h.reshape([this.n, h.size / this.n])));
     this.head.forward(rec, h, y, aux);
   }
-  backward(rec: Recorder, dout: Tensor, daux: Tensor | null, params: boolean): Tensor | null {
+  backward(
+    rec: Recorder,
+    dout: Tensor,
+    daux: Tensor | null,
+    params: boolean,
+    dfeatures?: Tensor,
+  ): Tensor | null {
     const k = this.k;
-    let d: Tensor = this.head.backward(rec, dout, daux, params);
+    let d: Tensor = this.head.backward(rec, dout, daux, params, dfeatures);
     d = this.end.act.backward(rec, d);
     d = this.end.fc.backward(rec, d, params)!;
     d = d.reshape(this.end.convs[this.end.convs.length - 1].y.shape);

@@ -20,6 +20,11 @@ export const RESULTS_VERSION = 1;
 export interface EvaluationSettings {
   /** Seed of the classifier trainings, the bootstrap and the metric subsets. */
   seed: number;
+  /**
+   * Classifier trainings per arm, seeds seed .. seed + repeats - 1, AUROCs and gap averaged (absent: 1).
+   * Fidelity and privacy use the first real-trained classifier's features.
+   */
+  repeats?: number;
   /** Bootstrap resamples of the AUROC gap's interval. */
   resamples: number;
   /** Confidence level of that interval (e.g. 0.95). */
@@ -96,6 +101,8 @@ export interface ArmSummary {
   bestValidMean: number | null;
   /** Every epoch. */
   epochs: ClassifierEpochRow[];
+  /** With several trainings (evaluation.repeats > 1): each one's seed and AUROCs; the fields above are the first's. */
+  repeats?: { seed: number; mean: number | null; perLabel: (number | null)[] }[];
 }
 
 /** Utility: the same classifier trained on real vs synthetic data, both tested on real test images. */

@@ -24,6 +24,7 @@ import { Adam } from "../nn/adam.ts";
 import { adaUpdate, Augmenter } from "../nn/augment.ts";
 import { Ema } from "../nn/ema.ts";
 import { bceWithLogits, ganLossD, ganLossG } from "../nn/losses.ts";
+import { featMatch, featMatchStateSize } from "../nn/feat_match.ts";
 import { type ProgressivePhase, progressivePhase } from "../nn/blend.ts";
 import { Rng } from "../util/rng.ts";
 import { addNoise, noiseParams } from "../nn/noise.ts";
@@ -38,7 +39,7 @@ import {
 import { ProgressiveDiscriminator, ProgressiveGenerator } from "../models/progressive.ts";
 
 /** Loss-log slots. */
-const SLOT = { d: 0, dAux: 1, g: 2, gAux: 3, dAuxFake: 4 } as const;
+const SLOT = { d: 0, dAux: 1, g: 2, gAux: 3, dAuxFake: 4, featMatch: 5 } as const;
 
 /** Mean losses and scores over the steps since the previous report. */
 export interface LossReport {
@@ -58,6 +59,8 @@ export interface LossReport {
   gAux: number;
   /** ADC only: the discriminator's auxiliary BCE on generated images ("generated with label l"); else 0. */
   dAuxFake: number;
+  /** With featMatchWeight > 0: G's class-conditional feature-matching loss (unweighted); else 0. */
+  featMatch: number;
   /** Mean D logit on the last real batch. */
   dReal: number;
   /** Mean D logit on the last fake batch (D step). */
@@ -280,6 +283,11 @@ export class GanTrainer {
   private readonly adc: boolean;
   private readonly posW: Tensor;
   private readonly negW: Tensor;
+  /**
+   * Feature matching (featMatchWeight > 0, else null): the moving averages of the per-label feature means
+   * (4, L, 2, F), part of the trainer's state, and the gradient it puts on the G step's D features (N, F).
+   */
+  readonly featMatch: { state: Tensor; dh: Tensor } | null;
   /** The loss log (8): see SLOT. */
   readonly lossLog: Tensor;
   private stepsSinceRead = 0;
@@ -361,6 +369,12 @@ export class GanTrainer {
     this.posW = gpu.tensor([A], new Float32Array(A).fill(1));
     this.negW = gpu.tensor([A], new Float32Array(A).fill(1));
     this.lossLog = gpu.tensor([8], new Float32Array(8));
+    this.featMatch = cfg.featMatchWeight > 0
+      ? {
+        state: gpu.tensor([4, L, 2, cfg.dFeatures], new Float32Array(featMatchStateSize(L, cfg.dFeatures))),
+        dh: gpu.tensor([N, cfg.dFeatures]),
+      }
+      : null;
     this.host = {
       x: new Float32Array(N * C * R * R),
       yr: new Float32Array(N * L),
@@ -517,7 +531,29 @@ export class GanTrainer {
         ...acc,
       });
     }
-    const dxAug = this.dFake.backward(rec, this.dOutFake, auxG ? this.dAuxFake : null, false)!;
+    // the real features are the D step's (before D's update): one forward fewer, and the moving average
+    // spans several steps of D anyway
+    const fm = this.featMatch;
+    if (fm) {
+      featMatch(
+        rec,
+        this.dReal.features,
+        this.yReal,
+        this.dFake.features,
+        this.yFake,
+        fm.state,
+        fm.dh,
+        this.lossLog,
+        {
+          scale: cfg.featMatchWeight,
+          decay: cfg.featMatchDecay,
+          mode: cfg.featMatchMode,
+          slot: SLOT.featMatch,
+          ...acc,
+        },
+      );
+    }
+    const dxAug = this.dFake.backward(rec, this.dOutFake, auxG ? this.dAuxFake : null, false, fm?.dh)!;
     let dimg = dxAug;
     if (this.augmenter) {
       this.augmenter.backward(rec, dxAug, this.augParams[2], this.dimg);
@@ -556,6 +592,7 @@ export class GanTrainer {
       gLoss: log[SLOT.g] / k,
       gAux: log[SLOT.gAux] / k,
       dAuxFake: log[SLOT.dAuxFake] / k,
+      featMatch: log[SLOT.featMatch] / k,
       dReal: mean(real),
       dFake: mean(fake),
       augP: this.augP,
@@ -568,6 +605,7 @@ export class GanTrainer {
       report.gLoss,
       report.gAux,
       report.dAuxFake,
+      report.featMatch,
       report.dReal,
       report.dFake,
     ];

@@ -42,6 +42,7 @@ export async function trainerCheckpoint(
   arrays.set("adamD.m", ad.m);
   arrays.set("adamD.v", ad.v);
   arrays.set("ema", ema.values);
+  if (tr.featMatch) arrays.set("featMatch", await tr.gpu.read(tr.featMatch.state));
   return {
     meta: {
       kind: "gan-train",
@@ -109,6 +110,7 @@ export function restoreTrainer(tr: GanTrainer, ck: Checkpoint, source = "(checkp
   tr.adamG.setState({ ...ag, m: arr(ck, "adamG.m", source), v: arr(ck, "adamG.v", source) });
   tr.adamD.setState({ ...ad, m: arr(ck, "adamD.m", source), v: arr(ck, "adamD.v", source) });
   tr.ema.setState({ decay: tr.cfg.emaDecay, values: arr(ck, "ema", source) });
+  if (tr.featMatch) tr.gpu.write(tr.featMatch.state, arr(ck, "featMatch", source));
   tr.rng.setState(m.rng as { s: number[]; spare: number | null });
   tr.step = m.step as number;
   tr.imagesSeen = m.imagesSeen as number;

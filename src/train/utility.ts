@@ -38,6 +38,11 @@ export interface UtilityArm {
   bestValidMean: number;
   /** Training history. */
   history: ClassifierEpoch[];
+  /**
+   * With `repeats` > 1: each training's AUROCs (seed + k); perLabel and mean above are their means, and
+   * scores, bestEpoch, bestValidMean and history are those of the first (seed).
+   */
+  repeats?: { seed: number; perLabel: (number | null)[]; mean: number }[];
 }
 
 /** Inputs of {@linkcode evaluateUtility}. */
@@ -62,6 +67,14 @@ export interface UtilityInput {
   confidence?: number;
   /** A TRTR classifier trained before (same real data and config), reused instead of training again. */
   reference?: TrainedClassifier;
+  /**
+   * Trainings per arm (default 1), with seeds seed, seed + 1, ...: a classifier's AUROC moves with its seed
+   * (on the 32 px phantom by about 0.02 for the same data), which the patient bootstrap does not see; the
+   * arms' AUROCs, the gap and its interval are then means over the trainings.
+   */
+  repeats?: number;
+  /** With repeats: TRTR classifiers trained before for seeds seed + k (index k; missing ones are trained). */
+  references?: (TrainedClassifier | undefined)[];
   /** Progress of each arm's training. */
   onProgress?: (arm: "trtr" | "tstr", e: ClassifierEpoch) => void;
 }
@@ -130,36 +143,51 @@ export async function evaluateUtility(gpu: Gpu, input: UtilityInput): Promise<Ut
   if (realTest.n < 1) throw new Error("evaluateUtility: the real test set is empty");
   const seed = input.seed ?? 0;
 
-  let t = performance.now();
-  const reference = input.reference ?? await trainClassifier(gpu, realTrain, realValid, {
-    config: input.config,
-    seed,
-    onProgress: (e) => input.onProgress?.("trtr", e),
-  });
-  const trtrTrain = input.reference ? 0 : (performance.now() - t) / 1000;
-  checkDatasetFits(realTest, reference.config, "evaluateUtility: realTest");
-
-  t = performance.now();
-  const synth = await trainClassifier(gpu, synthTrain, synthValid, {
-    config: input.config,
-    seed,
-    onProgress: (e) => input.onProgress?.("tstr", e),
-  });
-  const tstrTrain = (performance.now() - t) / 1000;
-
-  t = performance.now();
+  const repeats = input.repeats ?? 1;
+  if (!Number.isInteger(repeats) || repeats < 1) {
+    throw new Error(`evaluateUtility: repeats must be an integer >= 1, got ${repeats}`);
+  }
+  let trtrTrain = 0, tstrTrain = 0, predict = 0;
   const bs = input.config?.evalBatchSize;
-  const realScores = await predictProbabilities(reference.model, realTest, bs);
-  const synthScores = await predictProbabilities(synth.model, realTest, bs);
-  const predict = (performance.now() - t) / 1000;
+  const runs: {
+    seed: number;
+    ref: TrainedClassifier;
+    synth: TrainedClassifier;
+    real: Float32Array;
+    syn: Float32Array;
+  }[] = [];
+  for (let k = 0; k < repeats; k++) {
+    const s = seed + k;
+    let t = performance.now();
+    const given = k === 0 ? input.reference ?? input.references?.[0] : input.references?.[k];
+    const ref = given ?? await trainClassifier(gpu, realTrain, realValid, {
+      config: input.config,
+      seed: s,
+      onProgress: (e) => input.onProgress?.("trtr", e),
+    });
+    if (!given) trtrTrain += (performance.now() - t) / 1000;
+    checkDatasetFits(realTest, ref.config, "evaluateUtility: realTest");
+    t = performance.now();
+    const synth = await trainClassifier(gpu, synthTrain, synthValid, {
+      config: input.config,
+      seed: s,
+      onProgress: (e) => input.onProgress?.("tstr", e),
+    });
+    tstrTrain += (performance.now() - t) / 1000;
+    t = performance.now();
+    const real = await predictProbabilities(ref.model, realTest, bs);
+    const syn = await predictProbabilities(synth.model, realTest, bs);
+    predict += (performance.now() - t) / 1000;
+    runs.push({ seed: s, ref, synth, real, syn });
+  }
 
-  t = performance.now();
+  const t = performance.now();
   const L = realTest.labelNames.length;
   const asMatrix = (data: ArrayLike<number>): Matrix => ({ data, rows: realTest.n, cols: L });
   const resamples = input.resamples ?? 1000, confidence = input.confidence ?? 0.95;
   const g: AurocGap = bootstrapAurocGap({
-    reference: asMatrix(realScores),
-    candidate: asMatrix(synthScores),
+    reference: runs.map((r) => asMatrix(r.real)),
+    candidate: runs.map((r) => asMatrix(r.syn)),
     labels: asMatrix(realTest.labels),
     patientIds: realTest.patientIds,
     resamples,
@@ -168,21 +196,27 @@ export async function evaluateUtility(gpu: Gpu, input: UtilityInput): Promise<Ut
   });
   const bootstrap = (performance.now() - t) / 1000;
 
-  const arm = (run: TrainedClassifier, scores: Float32Array): UtilityArm => {
-    const { perLabel, mean } = scoreAuroc(scores, realTest);
+  const arm = (pick: (r: (typeof runs)[number]) => [TrainedClassifier, Float32Array]): UtilityArm => {
+    const each = runs.map((r) => ({ seed: r.seed, ...scoreAuroc(pick(r)[1], realTest) }));
+    const [run, scores] = pick(runs[0]);
+    const perLabel = each[0].perLabel.map((v, j) =>
+      v === null ? null : each.reduce((sum, e) => sum + (e.perLabel[j] as number), 0) / each.length
+    );
     return {
       perLabel,
-      mean,
+      mean: each.reduce((sum, e) => sum + e.mean, 0) / each.length,
       scores,
       bestEpoch: run.bestEpoch,
       bestValidMean: run.bestValidMean,
       history: run.history,
+      ...(repeats > 1 ? { repeats: each } : {}),
     };
   };
+  const reference = runs[0].ref, synth = runs[0].synth;
   return {
     labelNames: [...realTest.labelNames],
-    trtr: arm(reference, realScores),
-    tstr: arm(synth, synthScores),
+    trtr: arm((r) => [r.ref, r.real]),
+    tstr: arm((r) => [r.synth, r.syn]),
     gap: { gap: g.gap, lo: g.lo, hi: g.hi, resamples, confidence, skipped: g.skipped },
     test: { labels: realTest.labels, patientIds: [...realTest.patientIds] },
     realModel: reference.model,
