@@ -193,7 +193,11 @@ Deno.test("configs without the newer fields load with the old behaviour; bad val
   delete old.lrDecayFrom;
   delete old.lrDecayImages;
   delete old.lrEndFactor;
+  delete old.featMatchWeight;
+  delete old.featMatchMode;
+  delete old.featMatchDecay;
   const c = validateGanConfig(old);
+  assertEquals(c.featMatchWeight, 0, "no feature matching in an older run");
   assertEquals([c.lrDecayFrom, c.lrDecayImages, c.lrEndFactor], [0, 0, 1], "constant rates in an older run");
   assertEquals([c.auxStats, c.auxLocal, c.projPooled], ["batch", 0, 0], "D's heads in an older run");
   assertEquals(c.auxSmoothG, 0, "hard targets in an older run");

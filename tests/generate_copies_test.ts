@@ -7,18 +7,7 @@ import { join } from "node:path";
 import { parseLabels } from "../src/data/labels.ts";
 import { assert, assertEquals } from "./_assert.ts";
 import { TINY_RUN } from "./_gan_setup.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
-
-async function cli(name: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, `src/cli/${name}.ts`), ...args],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
-}
+import { cli } from "./_cli.ts";
 
 Deno.test("generate --copies K: K images per real label vector, the first copy is the 1-copy export", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "medsynth_copies_" });

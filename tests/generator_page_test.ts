@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { bodyState, launchChromium, ROOT, startServe } from "./_chromium.ts";
+import { bodyState, launchChromium, startServe } from "./_chromium.ts";
 import { DEFAULT_PHANTOM_CONFIG, makePhantom, type PhantomLabelSpec } from "../src/data/phantom.ts";
 import { decodePng } from "../src/data/png.ts";
 import { resolveGanConfig } from "../src/models/config.ts";
@@ -18,6 +18,7 @@ import { generatorCheckpoint } from "../src/train/run_state.ts";
 import { generateImages } from "../src/train/sampler.ts";
 import { assertClose, testGpu } from "./_util.ts";
 import { TINY_RUN } from "./_gan_setup.ts";
+import { cli } from "./_cli.ts";
 
 /** A generator small enough to train and sample in seconds on a CPU adapter. */
 const TINY = {
@@ -25,17 +26,6 @@ const TINY = {
   sampleEvery: 100_000,
   checkpointEvery: 100_000,
 };
-
-/** Runs a CLI (src/cli/NAME.ts) to completion; returns {code, stderr}. */
-async function cli(name: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, `src/cli/${name}.ts`), ...args],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
-}
 
 /** Waits until the page's state is one of `states` (30 s); returns it. */
 async function waitState(page: Page, states: string[], timeout = 60_000): Promise<string> {

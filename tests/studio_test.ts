@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
 import type { Browser, Page } from "playwright-core";
-import { bodyState, launchChromium, ROOT, startServe } from "./_chromium.ts";
+import { bodyState, launchChromium, startServe } from "./_chromium.ts";
 import { writePhantomFolder } from "./_phantom_folder.ts";
 import { loadDataset } from "../src/cli/_fs_dataset.ts";
 import { datasetStats } from "../src/data/subset.ts";
@@ -22,6 +22,7 @@ import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { parseResults, RESULTS_SCHEMA } from "../src/report/results.ts";
 import { resolveGanConfig } from "../src/models/config.ts";
 import { TINY_RUN } from "./_gan_setup.ts";
+import { cli } from "./_cli.ts";
 
 /** Small enough to train in well under a minute on a CPU adapter; checkpoints every 32 images. */
 const TINY = {
@@ -30,16 +31,6 @@ const TINY = {
   checkpointEvery: 32,
   images: 96,
 };
-
-async function cli(name: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, `src/cli/${name}.ts`), ...args],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
-}
 
 // Liveness bounds, not timings: on a loaded 2-core machine (two training runs beside the suite) the pause's
 // checkpoint took over 120 s, so every wait allows 10 minutes before it calls the studio stuck.
