@@ -185,7 +185,7 @@ async function main(argv: string[]): Promise<number> {
       `reusing the real-trained classifier ${await referencePath(cacheDir, refKey)} (same data and settings)`,
     );
   }
-  const references: (typeof reference | undefined)[] = [reference ?? undefined];
+  const references = [reference ?? undefined];
   for (let k = 1; k < repeats; k++) {
     log(`real-trained classifier ${k + 1} of ${repeats} (seed ${seed + k}) ...`);
     const r = await loadOrTrainReference(gpu, cacheDir, real, classifier, seed + k, { log });
@@ -196,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
   const results = await evaluate(gpu, {
     reference: reference ?? undefined,
     repeats,
-    references: references.map((r) => r ?? undefined),
+    references,
     real: { train: real.train, valid: real.valid, test: real.test },
     synthetic,
     classifier,
