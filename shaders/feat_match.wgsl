@@ -20,7 +20,7 @@
 //           5 dhFake (N, F) write; 6 lossOut (>= slot + 1) read_write;
 //           7 uniform { n: u32, f: u32, l: u32, slot: u32, accumulate: u32, scale: f32, decay: f32 }.
 // Dispatch: ONE workgroup of WG (a power of two) lanes; lane k handles features k, k + WG, ...
-// (L <= MAX_L; each lane loops 6 N L + N L times per feature, well under llvmpipe's loop cap).
+// (L <= MAX_L; each lane runs about 2 N L loop iterations per feature, far under llvmpipe's loop cap).
 override WG: u32 = 64;
 override MODE: u32 = 0u;
 // a const, not an override: function-scope arrays need a size known when the shader is created
