@@ -15,6 +15,7 @@ import { WGSL } from "../gpu/_shaders.generated.ts";
 import type { Recorder } from "../gpu/gpu.ts";
 import type { Kernel } from "../gpu/kernel.ts";
 import { assertDistinct, type Tensor } from "../gpu/tensor.ts";
+import { f32Bits } from "./losses.ts";
 
 const WG = 64;
 /** The most labels the kernel handles (MAX_L in shaders/feat_match.wgsl: its per-lane arrays). */
@@ -58,10 +59,6 @@ export interface FeatMatchOptions {
   slot: number;
   /** Add the loss to the slot instead of overwriting it. */
   accumulate?: boolean;
-}
-
-function f32Bits(x: number): number {
-  return new Uint32Array(new Float32Array([x]).buffer)[0];
 }
 
 /**

@@ -31,7 +31,8 @@ export type GanLoss = "hinge" | "logistic";
 const GAN_CODE: Record<GanLoss, number> = { hinge: 0, logistic: 1 };
 const WG = 256;
 
-function f32Bits(x: number): number {
+/** The bits of x as a float32: an f32 field (a loss weight) of a uniform written as u32 words. */
+export function f32Bits(x: number): number {
   return new Uint32Array(new Float32Array([x]).buffer)[0];
 }
 
